@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Runs every test of the project: formatting, vet, the Go tests under the race detector, the interop
+# tests with the official pomelo JS client (installed here from npm, pinned), and a short run of
+# every fuzz target. Usage: bash scripts/test.sh   (FUZZTIME=30s to fuzz longer)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+fuzztime=${FUZZTIME:-8s}
+
+step() { printf '\n== %s\n' "$*"; }
+
+step gofmt
+bad=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './*/node_modules/*'))
+if [ -n "$bad" ]; then echo "gofmt would change:"; echo "$bad"; exit 1; fi
+
+step go vet
+go vet ./...
+
+if [ -f interop/package.json ]; then
+  step "npm install (interop: official pomelo client, pinned versions, no lockfile)"
+  (cd interop && npm install --no-package-lock --no-audit --no-fund --loglevel=error)
+  export SHADDOCK_INTEROP=1
+fi
+
+step "go test -race -shuffle=on ./..."
+go test -race -shuffle=on -timeout 30m -count=1 ./...
+
+step "fuzz targets, $fuzztime each"
+for pkg in $(go list ./...); do
+  for target in $(go test -list '^Fuzz' "$pkg" | grep '^Fuzz' || true); do
+    echo "-- $pkg $target"
+    go test -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" "$pkg" >/tmp/fuzz.$$ 2>&1 || { cat /tmp/fuzz.$$; rm -f /tmp/fuzz.$$; exit 1; }
+    tail -n 1 /tmp/fuzz.$$
+  done
+done
+rm -f /tmp/fuzz.$$
+
+step "benchmark smoke (-benchtime=1x)"
+go test -run '^$' -bench . -benchtime=1x ./... >/dev/null
+
+echo
+echo "all tests passed"
