@@ -13,18 +13,19 @@ const keepPartialCap = 4 << 10
 // Decoder reassembles packages from a byte stream that arrives in pieces of any size: several
 // packages per read, or one package over many reads. Whole packages inside one fed slice are
 // returned without copying; only a package that straddles two feeds is copied, into a buffer the
-// decoder owns.
+// decoder owns. The body limit is checked on each header before any byte of its body is copied.
 //
 // The zero value is ready to use with the MaxBodySize limit. A Decoder is not safe for concurrent
 // use; it belongs to the connection that reads.
 //
 // After a protocol error (ErrUnknownType, ErrBodyTooLarge) the stream cannot be resynchronised:
-// every later call to Next returns the same error.
+// the decoder drops what it holds, Feed discards its input, and every later call to Next returns
+// the same error until Reset.
 type Decoder struct {
 	maxBody int    // 0 means MaxBodySize
 	in      []byte // the unread rest of the last fed slice (borrowed)
-	partial []byte // bytes of a package that straddles feeds (owned)
-	done    bool   // partial holds a package already returned: reset it on the next call
+	partial []byte // bytes copied out of earlier feeds (owned); partial[:off] was already returned
+	off     int    // start of the unread bytes in partial
 	err     error  // sticky protocol error
 }
 
@@ -36,82 +37,114 @@ func (d *Decoder) SetMaxBody(n int) { d.maxBody = n }
 func (d *Decoder) MaxBody() int { return limitOf(d.maxBody) }
 
 // Buffered reports how many bytes are held but not yet returned as packages.
-func (d *Decoder) Buffered() int {
-	n := len(d.in)
-	if !d.done {
-		n += len(d.partial)
-	}
-	return n
-}
+func (d *Decoder) Buffered() int { return len(d.in) + len(d.partial) - d.off }
 
 // Feed hands the decoder the next piece of the stream. p is borrowed: it must stay unmodified until
 // Next has returned ErrNeedMore (everything in it consumed). Feeding before that is allowed but
-// costs a copy of the unconsumed rest.
+// costs a copy of the unconsumed rest. After a protocol error Feed discards p.
 func (d *Decoder) Feed(p []byte) {
+	if d.err != nil {
+		return
+	}
 	if len(d.in) > 0 {
-		d.release()
+		d.compact()
 		d.partial = append(d.partial, d.in...)
 	}
 	d.in = p
 }
 
 // Next returns the next whole package. The returned body is valid until the next call to Next or
-// Feed. ErrNeedMore means the input is exhausted; any other error is a protocol error.
+// Feed (a package that lay whole inside one fed slice aliases that slice and stays valid as long as
+// it does). ErrNeedMore means the input is exhausted; any other error is a protocol error.
 func (d *Decoder) Next() (Packet, error) {
 	if d.err != nil {
 		return Packet{}, d.err
 	}
-	d.release()
-	if len(d.partial) > 0 {
-		return d.fromPartial()
+	if d.off == len(d.partial) {
+		d.clearPartial()
+		return d.fromInput()
 	}
-	p, n, err := ParsePacket(d.in, d.maxBody)
-	switch err {
-	case nil:
-		d.in = d.in[n:]
-		return p, nil
-	case ErrShortHeader, ErrShortBody:
-		d.partial = append(d.partial, d.in...)
-		d.in = nil
-		return Packet{}, ErrNeedMore
-	default:
-		d.err = err
-		return Packet{}, err
-	}
+	return d.fromPartial()
 }
 
-// fromPartial completes the package held in d.partial with bytes from d.in.
+// fromInput returns a package lying whole in d.in without copying it, or stashes the incomplete
+// rest of d.in in the (empty) straddle buffer.
+func (d *Decoder) fromInput() (Packet, error) {
+	t, size, err := d.header(d.in)
+	if err == ErrShortHeader {
+		d.stash(HeaderSize)
+		return Packet{}, ErrNeedMore
+	}
+	if err != nil {
+		return Packet{}, d.fail(err)
+	}
+	end := HeaderSize + size
+	if len(d.in) < end {
+		d.stash(end)
+		return Packet{}, ErrNeedMore
+	}
+	p := Packet{Type: t, Body: d.in[HeaderSize:end:end]}
+	d.in = d.in[end:]
+	return p, nil
+}
+
+// fromPartial returns the package starting at d.partial[d.off:], completing it with bytes from
+// d.in when it is not all there yet.
 func (d *Decoder) fromPartial() (Packet, error) {
-	if len(d.partial) < HeaderSize {
+	if len(d.partial)-d.off < HeaderSize {
+		d.compact()
 		d.take(HeaderSize - len(d.partial))
 		if len(d.partial) < HeaderSize {
 			return Packet{}, ErrNeedMore
 		}
 	}
-	t, size, err := ParseHeader(d.partial)
+	t, size, err := d.header(d.partial[d.off:])
+	if err != nil {
+		return Packet{}, d.fail(err)
+	}
+	n := HeaderSize + size
+	if len(d.partial)-d.off < n {
+		d.compact()
+		d.reserve(n)
+		d.take(n - len(d.partial))
+		if len(d.partial) < n {
+			return Packet{}, ErrNeedMore
+		}
+	}
+	start := d.off
+	d.off += n
+	return Packet{Type: t, Body: d.partial[start+HeaderSize : d.off : d.off]}, nil
+}
+
+// header parses the header at the start of b and checks the announced size against the limit.
+func (d *Decoder) header(b []byte) (Type, int, error) {
+	t, size, err := ParseHeader(b)
 	if err == nil && size > limitOf(d.maxBody) {
 		err = ErrBodyTooLarge
 	}
-	if err != nil {
-		d.err = err
-		return Packet{}, err
+	return t, size, err
+}
+
+// stash moves all of d.in into the empty straddle buffer, with room for a package of n bytes.
+func (d *Decoder) stash(n int) {
+	if len(d.in) == 0 {
+		return
 	}
-	end := HeaderSize + size
-	if cap(d.partial) < end {
-		grown := make([]byte, len(d.partial), end)
+	d.reserve(n)
+	d.partial = append(d.partial, d.in...)
+	d.in = nil
+}
+
+// reserve makes the capacity of d.partial at least n, keeping its contents.
+func (d *Decoder) reserve(n int) {
+	if cap(d.partial) < n {
+		grown := make([]byte, len(d.partial), n)
 		copy(grown, d.partial)
 		d.partial = grown
 	}
-	d.take(end - len(d.partial))
-	if len(d.partial) < end {
-		return Packet{}, ErrNeedMore
-	}
-	d.done = true
-	return Packet{Type: t, Body: d.partial[HeaderSize:end:end]}, nil
 }
 
-// take moves up to n bytes from the front of d.in to the end of d.partial, growing partial to at
-// most what the package needs.
+// take moves up to n bytes from the front of d.in to the end of d.partial.
 func (d *Decoder) take(n int) {
 	if n > len(d.in) {
 		n = len(d.in)
@@ -120,12 +153,17 @@ func (d *Decoder) take(n int) {
 	d.in = d.in[n:]
 }
 
-// release forgets a package returned from the straddle buffer, dropping the buffer if it grew large.
-func (d *Decoder) release() {
-	if !d.done {
-		return
+// compact drops the already returned bytes from the front of d.partial.
+func (d *Decoder) compact() {
+	if d.off > 0 {
+		n := copy(d.partial, d.partial[d.off:])
+		d.partial, d.off = d.partial[:n], 0
 	}
-	d.done = false
+}
+
+// clearPartial empties the straddle buffer, dropping it if a big package made it grow.
+func (d *Decoder) clearPartial() {
+	d.off = 0
 	if cap(d.partial) > keepPartialCap {
 		d.partial = nil
 		return
@@ -133,7 +171,14 @@ func (d *Decoder) release() {
 	d.partial = d.partial[:0]
 }
 
+// fail makes err sticky and drops everything buffered.
+func (d *Decoder) fail(err error) error {
+	d.err, d.in, d.partial, d.off = err, nil, nil, 0
+	return err
+}
+
 // Reset discards all buffered input and any sticky error, keeping the body limit.
 func (d *Decoder) Reset() {
-	*d = Decoder{maxBody: d.maxBody, partial: d.partial[:0]}
+	d.in, d.err = nil, nil
+	d.clearPartial()
 }
