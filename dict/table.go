@@ -44,6 +44,7 @@ const (
 // for concurrent use.
 type Table struct {
 	routes      []string          // routes[code-1]
+	routeBytes  [][]byte          // the same routes as bytes, for decoders that work on []byte
 	codes       map[string]uint16 // route -> code
 	routeToCode string            // JSON.stringify of the route->code object
 	codeToRoute string            // JSON.stringify of the code->route object
@@ -86,7 +87,10 @@ func Build(handlerRoutes, userDict []string) (*Table, error) {
 		codes[r] = code
 	}
 
-	t := &Table{routes: routes, codes: codes}
+	t := &Table{routes: routes, codes: codes, routeBytes: make([][]byte, len(routes))}
+	for i, r := range routes {
+		t.routeBytes[i] = []byte(r)
+	}
 	t.routeToCode = string(appendRouteToCode(nil, routes))
 	t.codeToRoute = string(appendCodeToRoute(nil, routes))
 	sum := md5.Sum([]byte(t.routeToCode))
@@ -149,6 +153,20 @@ func (t *Table) Route(code uint16) (string, bool) {
 		return "", false
 	}
 	return t.routes[i], true
+}
+
+// RouteBytes is Route returning the route's bytes, so that a decoder can resolve a compressed
+// route without converting (it implements codec.RouteTable). The bytes belong to the table and must
+// not be modified.
+func (t *Table) RouteBytes(code uint16) ([]byte, bool) {
+	if t == nil {
+		return nil, false
+	}
+	i := int(code) - 1
+	if uint(i) >= uint(len(t.routeBytes)) {
+		return nil, false
+	}
+	return t.routeBytes[i], true
 }
 
 // Len returns the number of routes, which is also the highest code.

@@ -15,6 +15,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/shaddock-io/shaddock/codec"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -419,4 +421,23 @@ func TestLoadFile(t *testing.T) {
 	if !strings.Contains(err.Error(), bad) {
 		t.Fatalf("error %q does not name the file", err)
 	}
+}
+
+func TestRouteBytesMatchesRoute(t *testing.T) {
+	tb, err := Build([]string{"b.c.d", "a.b.c"}, []string{"onChat"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for code := uint16(0); code <= 4; code++ {
+		s, ok1 := tb.Route(code)
+		b, ok2 := tb.RouteBytes(code)
+		if ok1 != ok2 || s != string(b) {
+			t.Fatalf("code %d: Route=%q,%v RouteBytes=%q,%v", code, s, ok1, b, ok2)
+		}
+	}
+	var nilTable *Table
+	if _, ok := nilTable.RouteBytes(1); ok {
+		t.Fatal("nil table resolved a code")
+	}
+	var _ codec.RouteTable = tb
 }
