@@ -1,9 +1,6 @@
 package ws
 
-import (
-	"encoding/binary"
-	"math/bits"
-)
+import "encoding/binary"
 
 // Unmask XORs b in place with the masking key (RFC 6455 §5.3). pos is the
 // offset of b[0] within the frame payload, so that a payload may be unmasked
@@ -15,7 +12,9 @@ func Unmask(key [4]byte, pos int, b []byte) {
 	// k32 holds the key rotated so that its low byte applies to b[0]; in
 	// little-endian loads the low byte is the first one in memory.
 	k32 := binary.LittleEndian.Uint32(key[:])
-	k32 = bits.RotateLeft32(k32, -8*(pos&3))
+	if s := uint(pos&3) * 8; s != 0 {
+		k32 = k32>>s | k32<<(32-s)
+	}
 	if len(b) >= 8 {
 		k64 := uint64(k32)<<32 | uint64(k32)
 		for len(b) >= 32 {
