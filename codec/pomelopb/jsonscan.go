@@ -298,7 +298,7 @@ func digits(b []byte, i int) int {
 // numberValue returns the IEEE 754 double JSON.parse gives a number: correctly rounded, ±Inf when
 // too large.
 func numberValue(raw []byte) float64 {
-	if v, ok := smallInt(raw); ok {
+	if v, ok := smallInt(raw); ok && (v != 0 || raw[0] != '-') {
 		return float64(v)
 	}
 	f, _ := strconv.ParseFloat(string(raw), 64) // grammar already checked; ErrRange gives ±Inf
