@@ -67,7 +67,8 @@ func (e *Encoder) push(m *Message, mark int) {
 	fr.seen.reset(len(m.fields))
 }
 
-func (e *Encoder) current() *Message {
+// Current returns the message being written: the root, or the one opened by the last Begin.
+func (e *Encoder) Current() *Message {
 	if len(e.frames) == 0 {
 		return nil
 	}
@@ -90,7 +91,7 @@ func (e *Encoder) claim(f *Field) bool {
 	if e.err != nil {
 		return false
 	}
-	if len(e.frames) == 0 || f == nil || f.parent != e.current() {
+	if len(e.frames) == 0 || f == nil || f.parent != e.Current() {
 		e.fail(ErrForeignField)
 		return false
 	}

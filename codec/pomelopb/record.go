@@ -277,7 +277,7 @@ func (r *Record) AppendWire(dst []byte) ([]byte, error) {
 
 // MarshalPomelo writes r's fields through e; it implements Marshaler.
 func (r *Record) MarshalPomelo(e *Encoder) {
-	if r.msg != e.current() {
+	if r.msg != e.Current() {
 		e.fail(ErrForeignField)
 		return
 	}
