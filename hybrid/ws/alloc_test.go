@@ -126,3 +126,18 @@ func TestAllocAssembler(t *testing.T) {
 		}
 	})
 }
+
+func TestAllocClientHandshake(t *testing.T) {
+	key := []byte("dGhlIHNhbXBsZSBub25jZQ==")
+	resp := AppendUpgradeResponse(nil, key)
+	cfg := Config{Role: RoleClient}
+	buf := make([]byte, 0, 256)
+	requireNoAllocs(t, "AppendUpgradeRequest", func() {
+		buf = AppendUpgradeRequest(buf[:0], "127.0.0.1:3010", "/", key)
+	})
+	requireNoAllocs(t, "ParseUpgradeResponse", func() {
+		if _, err := cfg.ParseUpgradeResponse(resp, key); err != nil {
+			t.Fatal(err)
+		}
+	})
+}

@@ -84,7 +84,7 @@ func TestAppendCloseFrame(t *testing.T) {
 	for _, reason := range []string{
 		strings.Repeat("a", 200),
 		strings.Repeat("a", 122) + "€€", // € is 3 bytes: the first one straddles byte 123
-		strings.Repeat("é", 100),       // 2-byte sequences: 123 is odd
+		strings.Repeat("é", 100),        // 2-byte sequences: 123 is odd
 		strings.Repeat("a", 123),
 	} {
 		frame := AppendCloseFrame(nil, StatusPolicyViolation, reason)

@@ -16,7 +16,8 @@
 // AppendUpgradeResponse (101 Switching Protocols) or, on error, with
 // AppendHTTPError(dst, HTTPStatus(err)): 400, 426 for a version other than
 // 13, 431 for an oversized header block. Bytes after the blank line are
-// frames.
+// frames. A client writes AppendUpgradeRequest and checks the answer with
+// Config.ParseUpgradeResponse.
 //
 // # Frame layout (RFC 6455 §5.2)
 //

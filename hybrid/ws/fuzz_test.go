@@ -305,3 +305,44 @@ func FuzzUnmask(f *testing.F) {
 		requireBytes(t, got, want)
 	})
 }
+
+func FuzzParseUpgradeResponse(f *testing.F) {
+	key := []byte("dGhlIHNhbXBsZSBub25jZQ==")
+	ok := AppendUpgradeResponse(nil, key)
+	f.Add(ok, uint16(0), uint16(10))
+	f.Add(cat(ok, []byte{0x82, 0x00}), uint16(len(ok)), uint16(len(ok)-1))
+	f.Add(AppendHTTPError(nil, 426), uint16(0), uint16(3))
+	f.Add([]byte("HTTP/1.1 101\r\nupgrade: WebSocket\r\nconnection: upgrade\r\nsec-websocket-accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n"), uint16(0), uint16(50))
+	known := []error{ErrResponseStatus, ErrMalformedResponse, ErrResponseUpgrade, ErrResponseAccept, ErrResponseExtension, ErrHeaderTooLarge}
+
+	f.Fuzz(func(t *testing.T, data []byte, limit uint16, k uint16) {
+		cfg := Config{Role: RoleClient, MaxHeaderSize: int(limit)}
+		n, err := cfg.ParseUpgradeResponse(data, key)
+		switch {
+		case err == nil:
+			if n < len(headerBlockEnd) || n > len(data) || string(data[n-4:n]) != headerBlockEnd {
+				t.Fatalf("n=%d for %d bytes", n, len(data))
+			}
+			if !bytes.Contains(data[:n], []byte("s3pPLMBiTxaQ9kYGzzhZRbK+xOo=")) {
+				t.Fatal("accepted without the accept value")
+			}
+		case err == ErrShortBuffer:
+			if n <= len(data) || bytes.Contains(data, []byte(headerBlockEnd)) {
+				t.Fatalf("ErrShortBuffer, n=%d, for %d bytes", n, len(data))
+			}
+		default:
+			found := false
+			for _, e := range known {
+				found = found || err == e
+			}
+			if !found || n != 0 {
+				t.Fatalf("n=%d err=%v", n, err)
+			}
+		}
+		kk := int(k) % (len(data) + 1)
+		pn, perr := cfg.ParseUpgradeResponse(data[:kk], key)
+		if perr != ErrShortBuffer && (perr != err || pn != n) {
+			t.Fatalf("prefix %d: (%d, %v), whole: (%d, %v)", kk, pn, perr, n, err)
+		}
+	})
+}

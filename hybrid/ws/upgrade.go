@@ -46,7 +46,7 @@ const (
 
 // Upgrade request errors.
 var (
-	ErrHeaderTooLarge   error = UpgradeError{StatusRequestHeaderFieldsTooLarge, "ws: request header block too large"}
+	ErrHeaderTooLarge   error = UpgradeError{StatusRequestHeaderFieldsTooLarge, "ws: header block too large"}
 	ErrMalformedRequest error = UpgradeError{StatusBadRequest, "ws: malformed HTTP request"}
 	ErrBadMethod        error = UpgradeError{StatusBadRequest, "ws: request method is not GET"}
 	ErrBadHTTPVersion   error = UpgradeError{StatusBadRequest, "ws: request version is not HTTP/1.1"}
@@ -86,24 +86,33 @@ const (
 // end in CRLF; obsolete line folding, control characters and malformed
 // header names are refused.
 func (c *Config) ParseUpgrade(b []byte, req *UpgradeRequest) (n int, err error) {
-	max := c.maxHeaderSize()
-	window := b
-	if len(window) > max {
-		window = window[:max]
+	n, err = findHeaderBlock(b, c.maxHeaderSize())
+	if err != nil {
+		return n, err
 	}
-	i := bytes.Index(window, []byte(headerBlockEnd))
-	if i < 0 {
-		if len(b) >= max {
-			return 0, ErrHeaderTooLarge
-		}
-		return len(b) + missingForBlockEnd(b), ErrShortBuffer
-	}
-	n = i + len(headerBlockEnd)
-	if err := parseRequest(b[:i+len(crlf)], req); err != nil {
+	if err := parseRequest(b[:n-len(crlf)], req); err != nil {
 		*req = UpgradeRequest{}
 		return 0, err
 	}
 	return n, nil
+}
+
+// findHeaderBlock returns the size of the header block at the start of b, up
+// to and including the blank line. If b does not hold it yet, it returns
+// ErrShortBuffer and the least length b must reach, or ErrHeaderTooLarge
+// once b holds max bytes.
+func findHeaderBlock(b []byte, max int) (int, error) {
+	window := b
+	if len(window) > max {
+		window = window[:max]
+	}
+	if i := bytes.Index(window, []byte(headerBlockEnd)); i >= 0 {
+		return i + len(headerBlockEnd), nil
+	}
+	if len(b) >= max {
+		return 0, ErrHeaderTooLarge
+	}
+	return len(b) + missingForBlockEnd(b), ErrShortBuffer
 }
 
 // missingForBlockEnd returns how many more bytes could at best complete
