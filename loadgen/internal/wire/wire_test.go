@@ -210,10 +210,10 @@ func TestUpgradeAgainstServerSide(t *testing.T) {
 		t.Fatalf("wrong key: %v", err)
 	}
 	for bad, want := range map[string]error{
-		"HTTP/1.1 400 Bad Request\r\n\r\n":                                         ErrUpgradeStatus,
-		"HTTP/1.1 1010\r\n\r\n":                                                    ErrUpgradeStatus,
-		"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n":           ErrUpgradeHeaders,
-		"HTTP/1.1 101 Switching Protocols\r\nbogus\r\n\r\n":                        ErrUpgradeHeaders,
+		"HTTP/1.1 400 Bad Request\r\n\r\n":                               ErrUpgradeStatus,
+		"HTTP/1.1 1010\r\n\r\n":                                          ErrUpgradeStatus,
+		"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n": ErrUpgradeHeaders,
+		"HTTP/1.1 101 Switching Protocols\r\nbogus\r\n\r\n":              ErrUpgradeHeaders,
 		"HTTP/1.1 101 x\r\nUpgrade: WebSocket\r\nConnection: keep-alive, Upgrade\r\nSec-WebSocket-Accept: nope\r\n\r\n": ErrUpgradeAccept,
 	} {
 		if _, err := ParseUpgradeResponse([]byte(bad), &key); err != want {
