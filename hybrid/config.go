@@ -1,0 +1,223 @@
+package hybrid
+
+import (
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/shaddock-io/shaddock/codec"
+)
+
+// ErrConfig wraps every error returned by Config.Validate.
+var ErrConfig = errors.New("hybrid: invalid config")
+
+// OverflowPolicy says what Enqueue does when a connection's outbound queue is full.
+type OverflowPolicy uint8
+
+// Overflow policies.
+const (
+	// OverflowKick closes the slow consumer (CloseOverflow), without a KICK package since the queue
+	// has no room for one. It is the zero value and the default.
+	OverflowKick OverflowPolicy = iota
+	// OverflowDrop drops the packages that do not fit and counts them (Stats.OutboundDropped).
+	OverflowDrop
+)
+
+// Defaults applied to zero fields of Config.
+const (
+	DefaultAddr                   = ":3010"
+	DefaultHandshakeTimeout       = 10 * time.Second
+	DefaultIdleTimeout            = 90 * time.Second // pomelo's switcher timeout
+	DefaultMaxBodyBeforeHandshake = 8 << 10
+	DefaultMaxBody                = 64 << 10
+	DefaultMaxQueueBytes          = 1 << 20
+	DefaultMaxQueuePackages       = 4096
+	DefaultWriteTimeout           = 10 * time.Second
+	DefaultNetpollBufferSize      = 512
+)
+
+// Config configures a Server. The zero value is valid: it listens on DefaultAddr for TCP and
+// WebSocket (no TLS), with heartbeats off and every limit at its default. Durations and sizes left
+// at zero take the Default* value; negative values are rejected by Validate.
+type Config struct {
+	// Addr is the address ListenAndServe listens on.
+	Addr string
+
+	// TLS, when set, enables TLS on the same port: a connection whose first bytes are a TLS record
+	// header is served through crypto/tls with this config, then classified again inside (TLS-TCP
+	// or WSS). CertFile and KeyFile are an alternative: when both are set and TLS is nil, the key
+	// pair is loaded by NewServer.
+	TLS               *tls.Config
+	CertFile, KeyFile string
+
+	// MaxConns caps the number of classified connections (0: no cap). A connection above it is
+	// closed as soon as its first bytes have been classified, before any handshake, and counted in
+	// Stats.RejectedMaxConns.
+	MaxConns int
+
+	// Blacklist lists IP addresses and CIDR prefixes ("10.0.0.7", "192.168.0.0/16", "::1").
+	// Connections from them are closed on accept, before a byte is read (Stats.RejectedBlacklist).
+	// Replace it at run time with Server.SetBlacklist.
+	Blacklist []string
+
+	// NoDelay sets TCP_NODELAY on accepted sockets. netpoll turns it on for every socket; with
+	// NoDelay false (the zero value, pomelo's setNoDelay default) it is turned off again so that
+	// Nagle's algorithm applies.
+	NoDelay bool
+
+	// HandshakeTimeout closes a connection that stays silent for this long before its handshake
+	// completes (no byte received before the ACK). Default 10 s.
+	HandshakeTimeout time.Duration
+	// IdleTimeout closes a WORKING connection with no traffic in either direction for this long,
+	// when heartbeats are off. Default 90 s (pomelo's socket timeout).
+	IdleTimeout time.Duration
+	// Heartbeat is the interval announced to clients in the handshake (sys.heartbeat, in whole
+	// seconds). Zero disables heartbeats: the key is absent and IdleTimeout applies instead.
+	Heartbeat time.Duration
+	// HeartbeatTimeout closes a WORKING connection that sent no HEARTBEAT for this long (without a
+	// KICK package). Only heartbeats re-arm it. Default 2 × Heartbeat.
+	HeartbeatTimeout time.Duration
+
+	// MaxBodyBeforeHandshake bounds package bodies until the connection is WORKING (the handshake
+	// request, with an RSA key and a user object, fits easily). Default 8 KiB, or MaxBody if
+	// smaller.
+	MaxBodyBeforeHandshake int
+	// MaxBody bounds package bodies once WORKING. Default 64 KiB; at most 16 MiB - 1.
+	MaxBody int
+
+	// WSMaxFrameSize bounds one WebSocket data frame's payload, and WSMaxMessageSize one message
+	// (the sum of a fragmented message's frames). Both default to MaxBody + 4 (one package). A
+	// frame or message over the limit closes the connection with status 1009.
+	WSMaxFrameSize   int
+	WSMaxMessageSize int
+	// WSMaxHeaderSize bounds the HTTP Upgrade request. Default 4 KiB.
+	WSMaxHeaderSize int
+
+	// MaxQueueBytes and MaxQueuePackages bound each connection's outbound queue, counting what is
+	// queued and what is being written. Defaults 1 MiB and 4096.
+	MaxQueueBytes    int
+	MaxQueuePackages int
+	// Overflow is what happens when a send does not fit the queue. Default OverflowKick.
+	Overflow OverflowPolicy
+	// WriteTimeout bounds one flush. A flush that times out closes the connection. Default 10 s.
+	WriteTimeout time.Duration
+
+	// NetpollBufferSize is the size of the read buffer netpoll gives each new connection and the
+	// minimum size of its buffer nodes (netpoll.Config.BufferSize and netpoll.LinkBufferCap). These
+	// are PROCESS-WIDE netpoll settings: the first Server started in a process applies them, once;
+	// later servers cannot change them. Buffers grow on demand for large reads. Default 512 bytes
+	// (netpoll's own defaults, 8 KiB and 4 KiB, cost up to 12 KiB per idle connection).
+	NetpollBufferSize int
+
+	// Logger receives the server's logs. Per-connection problems are logged at Debug, so that a
+	// hostile client cannot flood the log. Nil means slog.Default().
+	Logger *slog.Logger
+}
+
+// Validate reports whether c is usable, wrapping ErrConfig.
+func (c *Config) Validate() error {
+	bad := func(format string, args ...any) error {
+		return fmt.Errorf("%w: "+format, append([]any{ErrConfig}, args...)...)
+	}
+	switch {
+	case c.MaxConns < 0:
+		return bad("negative MaxConns")
+	case c.HandshakeTimeout < 0, c.IdleTimeout < 0, c.Heartbeat < 0, c.HeartbeatTimeout < 0, c.WriteTimeout < 0:
+		return bad("negative duration")
+	case c.Heartbeat%time.Second != 0:
+		return bad("Heartbeat %v is not a whole number of seconds (clients receive it in seconds)", c.Heartbeat)
+	case c.MaxBody < 0 || c.MaxBody > codec.MaxBodySize:
+		return bad("MaxBody %d outside 0..%d", c.MaxBody, codec.MaxBodySize)
+	case c.MaxBodyBeforeHandshake < 0 || c.MaxBodyBeforeHandshake > codec.MaxBodySize:
+		return bad("MaxBodyBeforeHandshake %d outside 0..%d", c.MaxBodyBeforeHandshake, codec.MaxBodySize)
+	case c.WSMaxFrameSize < 0, c.WSMaxMessageSize < 0, c.WSMaxHeaderSize < 0:
+		return bad("negative WebSocket limit")
+	case c.MaxQueueBytes < 0, c.MaxQueuePackages < 0:
+		return bad("negative queue limit")
+	case c.Overflow > OverflowDrop:
+		return bad("unknown Overflow policy %d", c.Overflow)
+	case c.NetpollBufferSize < 0:
+		return bad("negative NetpollBufferSize")
+	case (c.CertFile == "") != (c.KeyFile == ""):
+		return bad("CertFile and KeyFile go together")
+	}
+	if c.TLS != nil && len(c.TLS.Certificates) == 0 && c.TLS.GetCertificate == nil && c.TLS.GetConfigForClient == nil {
+		return bad("TLS config has no certificate")
+	}
+	if _, err := parseBlacklist(c.Blacklist); err != nil {
+		return bad("%v", err)
+	}
+	return nil
+}
+
+// settings is a Config with every default applied, shared read-only by a Server's connections.
+type settings struct {
+	handshakeTimeout time.Duration
+	idleTimeout      time.Duration
+	heartbeat        time.Duration
+	heartbeatTimeout time.Duration
+	heartbeatSecs    int
+	maxBodyPre       int
+	maxBody          int
+	wsMaxFrame       int
+	wsMaxMessage     int
+	wsMaxHeader      int
+	maxQueueBytes    int
+	maxQueuePackages int
+	overflow         OverflowPolicy
+	writeTimeout     time.Duration
+	noDelay          bool
+	maxConns         int
+	netpollBuffer    int
+}
+
+func orDefault[T int | time.Duration](v, def T) T {
+	if v == 0 {
+		return def
+	}
+	return v
+}
+
+// settings applies the defaults. c must be valid.
+func (c *Config) settings() settings {
+	s := settings{
+		handshakeTimeout: orDefault(c.HandshakeTimeout, DefaultHandshakeTimeout),
+		idleTimeout:      orDefault(c.IdleTimeout, DefaultIdleTimeout),
+		heartbeat:        c.Heartbeat,
+		heartbeatTimeout: orDefault(c.HeartbeatTimeout, 2*c.Heartbeat),
+		heartbeatSecs:    int(c.Heartbeat / time.Second),
+		maxBody:          orDefault(c.MaxBody, DefaultMaxBody),
+		wsMaxHeader:      c.WSMaxHeaderSize,
+		maxQueueBytes:    orDefault(c.MaxQueueBytes, DefaultMaxQueueBytes),
+		maxQueuePackages: orDefault(c.MaxQueuePackages, DefaultMaxQueuePackages),
+		overflow:         c.Overflow,
+		writeTimeout:     orDefault(c.WriteTimeout, DefaultWriteTimeout),
+		noDelay:          c.NoDelay,
+		maxConns:         c.MaxConns,
+		netpollBuffer:    orDefault(c.NetpollBufferSize, DefaultNetpollBufferSize),
+	}
+	s.maxBodyPre = orDefault(c.MaxBodyBeforeHandshake, min(DefaultMaxBodyBeforeHandshake, s.maxBody))
+	s.wsMaxFrame = orDefault(c.WSMaxFrameSize, s.maxBody+codec.HeaderSize)
+	s.wsMaxMessage = orDefault(c.WSMaxMessageSize, s.maxBody+codec.HeaderSize)
+	return s
+}
+
+// minTimeout is the shortest timeout in force, which sets the timing wheel's tick.
+func (s *settings) minTimeout() time.Duration {
+	m := min(s.handshakeTimeout, s.idleTimeout)
+	if s.heartbeat > 0 {
+		m = min(m, s.heartbeatTimeout)
+	}
+	return m
+}
+
+// maxTimeout is the longest timeout in force, which sets the wheel's span.
+func (s *settings) maxTimeout() time.Duration {
+	m := max(s.handshakeTimeout, s.idleTimeout)
+	if s.heartbeat > 0 {
+		m = max(m, s.heartbeatTimeout)
+	}
+	return m
+}

@@ -1,0 +1,304 @@
+package hybrid
+
+import (
+	"crypto/tls"
+	"errors"
+
+	"github.com/cloudwego/netpoll"
+
+	"github.com/shaddock-io/shaddock/codec"
+	"github.com/shaddock-io/shaddock/hybrid/ws"
+)
+
+// wsHeadroom is the largest unmasked WebSocket frame header (2 bytes and a 64-bit length): it is
+// reserved in front of every outbound buffer of a WebSocket connection so that a flush writes the
+// frame header and the packages with one write, without a copy.
+const wsHeadroom = 10
+
+// outQueue is a connection's outbound state, guarded by Conn.mu.
+//
+// Senders append whole packages to buf under the lock. The first sender that finds no flush in
+// progress becomes the flusher: it takes buf, unlocks, writes it, and loops until buf is empty;
+// senders that come meanwhile only append. So the lock is never held across a write, and a slow
+// socket holds up only its flusher (bounded by WriteTimeout), never other senders.
+type outQueue struct {
+	buf          []byte // headroom + queued packages; pooled (bufPools), nil when empty
+	pkts         int    // packages in buf
+	inflight     int    // bytes being written by the flusher
+	inflightPkts int    // packages being written by the flusher
+	ctrl         []byte // raw bytes written after buf's frame: HTTP response, WebSocket control frames
+	flushing     bool   // a flusher is running
+	closeAfter   uint8  // 1 + CloseReason to close with once the queue is flushed; 0 for none
+	tls          *tls.Conn
+}
+
+// errOverflowKick tells Enqueue to close the connection for overflow, after unlocking.
+var errOverflowKick = errors.New("hybrid: overflow kick")
+
+// countPackages checks that b is a sequence of whole packages and returns how many.
+func countPackages(b []byte) (int, error) {
+	n := 0
+	for len(b) > 0 {
+		_, size, err := codec.ParseHeader(b)
+		if err != nil || len(b) < codec.HeaderSize+size {
+			return 0, ErrBadPackages
+		}
+		b = b[codec.HeaderSize+size:]
+		n++
+	}
+	if n == 0 {
+		return 0, ErrBadPackages
+	}
+	return n, nil
+}
+
+// Enqueue appends one or more whole packages (header and body each, concatenated) to the
+// connection's outbound queue. pkts is copied; nothing is written (see Flush).
+//
+// Errors: ErrBadPackages if pkts is not a sequence of whole packages; ErrNotWorking if the
+// handshake has not been acknowledged (the packages are dropped, as pomelo drops them);
+// ErrConnClosed after a close or kick; ErrPacketTooBig if pkts alone exceeds MaxQueueBytes;
+// ErrQueueFull when the queue (queued plus being written) would exceed MaxQueueBytes or
+// MaxQueuePackages: with OverflowDrop the packages are dropped and counted, with OverflowKick the
+// connection is closed (CloseOverflow).
+//
+// Safe for concurrent use.
+func (c *Conn) Enqueue(pkts []byte) error {
+	n, err := countPackages(pkts)
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	err = c.enqueueLocked(pkts, n, false)
+	c.mu.Unlock()
+	if err == errOverflowKick {
+		c.srv.stats.OverflowKicks.Add(1)
+		c.srv.log.Debug("hybrid: outbound queue full, closing slow consumer", "id", c.id)
+		c.closeWith(CloseOverflow)
+		return ErrQueueFull
+	}
+	return err
+}
+
+// Send is Enqueue followed by Flush. Safe for concurrent use.
+func (c *Conn) Send(pkts []byte) error {
+	if err := c.Enqueue(pkts); err != nil {
+		return err
+	}
+	return c.Flush()
+}
+
+// enqueueLocked appends n packages. force skips the WORKING check and the limits: it is for the
+// transport's own handshake response and kick.
+// Lock should be held.
+func (c *Conn) enqueueLocked(p []byte, n int, force bool) error {
+	o := &c.out
+	if c.isClosing() || o.closeAfter != 0 {
+		return ErrConnClosed
+	}
+	if !force {
+		if c.state.Load() != stateWorking {
+			c.srv.stats.OutboundNotWorking.Add(uint64(n))
+			return ErrNotWorking
+		}
+		set := &c.srv.set
+		if len(p) > set.maxQueueBytes {
+			return ErrPacketTooBig
+		}
+		queued := o.inflight + len(p)
+		if o.buf != nil {
+			queued += len(o.buf) - c.headroom
+		}
+		if queued > set.maxQueueBytes || o.pkts+o.inflightPkts+n > set.maxQueuePackages {
+			if set.overflow == OverflowDrop {
+				c.srv.stats.OutboundDropped.Add(uint64(n))
+				return ErrQueueFull
+			}
+			return errOverflowKick
+		}
+	}
+	c.appendLocked(p)
+	o.pkts += n
+	return nil
+}
+
+// appendLocked copies p to the end of the queue, moving to a larger pooled buffer when needed.
+// Lock should be held.
+func (c *Conn) appendLocked(p []byte) {
+	o := &c.out
+	pools := &c.srv.bufs
+	if o.buf == nil {
+		o.buf = pools.get(c.headroom + len(p))[:c.headroom]
+	} else if cap(o.buf)-len(o.buf) < len(p) {
+		nb := append(pools.get(len(o.buf)+len(p)), o.buf...)
+		pools.put(o.buf)
+		o.buf = nb
+	}
+	o.buf = append(o.buf, p...)
+}
+
+// queueCtrlLocked appends raw bytes written after the queued packages' frame (HTTP responses,
+// WebSocket control frames).
+// Lock should be held.
+func (c *Conn) queueCtrlLocked(b []byte) {
+	c.out.ctrl = append(c.out.ctrl, b...)
+}
+
+// emptyLocked reports whether nothing waits to be written.
+// Lock should be held.
+func (c *Conn) emptyLocked() bool { return c.out.buf == nil && len(c.out.ctrl) == 0 }
+
+// Flush writes everything queued, with one write per loop of the single-flusher scheme (see
+// outQueue). If another goroutine is flushing, Flush returns nil at once: that flusher writes what
+// this caller queued. A write error or timeout closes the connection and is returned.
+//
+// Safe for concurrent use.
+func (c *Conn) Flush() error {
+	c.mu.Lock()
+	o := &c.out
+	if o.flushing {
+		c.mu.Unlock()
+		return nil
+	}
+	o.flushing = true
+	for !c.emptyLocked() && !c.isClosing() {
+		buf, pkts, ctrl := o.buf, o.pkts, o.ctrl
+		o.buf, o.pkts, o.ctrl = nil, 0, nil
+		if buf != nil {
+			o.inflight, o.inflightPkts = len(buf)-c.headroom, pkts
+		}
+		tc := o.tls
+		c.mu.Unlock()
+		n, err := c.write(tc, buf, ctrl)
+		c.mu.Lock()
+		o.inflight, o.inflightPkts = 0, 0
+		if err != nil {
+			// buf may still be referenced by netpoll's output buffer: leave it to the GC.
+			o.flushing = false
+			c.mu.Unlock()
+			c.writeFailed(err)
+			return err
+		}
+		if buf != nil {
+			c.srv.bufs.put(buf)
+		}
+		c.srv.stats.PackagesOut.Add(uint64(pkts))
+		c.srv.stats.BytesOut.Add(uint64(n))
+		c.touchWrite()
+	}
+	o.flushing = false
+	closeAfter := o.closeAfter
+	c.mu.Unlock()
+	if closeAfter != 0 {
+		c.closeWith(CloseReason(closeAfter - 1))
+	}
+	return nil
+}
+
+// write writes buf (framed as one binary WebSocket message when the connection is a WebSocket)
+// followed by ctrl, with one flush, and returns the bytes written. Only the flusher calls it.
+func (c *Conn) write(tc *tls.Conn, buf, ctrl []byte) (int, error) {
+	var data []byte
+	if len(buf) > c.headroom {
+		data = buf[c.headroom:]
+		if c.headroom > 0 {
+			hl := ws.HeaderSize(len(data), false)
+			at := c.headroom - hl
+			ws.AppendFrameHeader(buf[at:at], true, ws.OpBinary, len(data), nil)
+			data = buf[at:]
+		}
+	}
+	if tc != nil {
+		if len(data) > 0 {
+			if _, err := tc.Write(data); err != nil {
+				return 0, err
+			}
+		}
+		if len(ctrl) > 0 {
+			if _, err := tc.Write(ctrl); err != nil {
+				return 0, err
+			}
+		}
+		return len(data) + len(ctrl), nil
+	}
+	w := c.nc.Writer()
+	if len(data) > 0 {
+		w.WriteBinary(data)
+	}
+	if len(ctrl) > 0 {
+		w.WriteBinary(ctrl)
+	}
+	if err := w.Flush(); err != nil {
+		return 0, err
+	}
+	return len(data) + len(ctrl), nil
+}
+
+// writeFailed counts and logs a failed flush and closes the connection.
+func (c *Conn) writeFailed(err error) {
+	if c.isClosing() {
+		return // the close made the write fail
+	}
+	if errors.Is(err, netpoll.ErrWriteTimeout) {
+		c.srv.stats.WriteTimeouts.Add(1)
+	} else {
+		c.srv.stats.WriteErrors.Add(1)
+	}
+	c.srv.log.Debug("hybrid: write failed", "id", c.id, "err", err)
+	c.closeWith(CloseByPeer)
+}
+
+// closeAfterFlush makes the connection close with reason once everything queued so far has been
+// written; nothing can be queued after it.
+func (c *Conn) closeAfterFlush(reason CloseReason) {
+	c.mu.Lock()
+	if c.out.closeAfter == 0 {
+		c.out.closeAfter = uint8(reason) + 1
+	}
+	c.mu.Unlock()
+	c.Flush()
+}
+
+// releaseOutLocked returns the queue's buffer to the pool at close. A buffer held by a running
+// flusher is not in the queue: the flusher disposes of it.
+// Lock should be held.
+func (c *Conn) releaseOutLocked() {
+	if c.out.buf != nil {
+		c.srv.bufs.put(c.out.buf)
+		c.out.buf = nil
+	}
+	c.out.ctrl = nil
+	c.out.pkts = 0
+}
+
+// Kick sends a KICK package {"reason":"..."} and closes the connection once it has been written
+// (Handler.Closed receives CloseKicked). As in pomelo, the package is only delivered when the
+// connection is WORKING; otherwise Kick just closes. On a WebSocket a Close frame (1000) follows.
+// Safe for concurrent use; it returns once the kick is flushed or handed to the running flusher.
+func (c *Conn) Kick(reason string) {
+	if c.state.Load() != stateWorking {
+		c.closeWith(CloseKicked)
+		return
+	}
+	var stack [128]byte
+	pkt, at := codec.BeginPacket(stack[:0], codec.TypeKick)
+	pkt = appendKickBody(pkt, reason)
+	if codec.EndPacket(pkt, at) != nil {
+		c.closeWith(CloseKicked)
+		return
+	}
+	c.mu.Lock()
+	if err := c.enqueueLocked(pkt, 1, true); err != nil {
+		c.mu.Unlock()
+		c.closeWith(CloseKicked)
+		return
+	}
+	if c.headroom > 0 {
+		var cf [16]byte
+		c.queueCtrlLocked(ws.AppendCloseFrame(cf[:0], ws.StatusNormalClosure, ""))
+	}
+	c.out.closeAfter = uint8(CloseKicked) + 1
+	c.mu.Unlock()
+	c.srv.stats.Kicks.Add(1)
+	c.Flush()
+}

@@ -1,0 +1,318 @@
+package hybrid
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"log/slog"
+	"net"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/cloudwego/netpoll"
+
+	"github.com/shaddock-io/shaddock/hybrid/ws"
+	"github.com/shaddock-io/shaddock/internal/wheel"
+)
+
+// Server errors.
+var (
+	ErrServerClosed = errors.New("hybrid: server closed")
+	ErrNoHandler    = errors.New("hybrid: nil Handler")
+	ErrServing      = errors.New("hybrid: server already serving")
+)
+
+// Server is the transport half of a pomelo frontend (connector): one port serving raw TCP,
+// WebSocket, TLS and WSS clients on cloudwego/netpoll, with pomelo's connection state machine,
+// handshake, heartbeats and kicks. See the package documentation.
+type Server struct {
+	_ noCopy
+
+	set        settings
+	h          Handler
+	log        *slog.Logger
+	tlsCfg     *tls.Config // nil: TLS records are an unknown protocol
+	wsFrames   ws.Config   // Upgrade and frame header limits
+	wsMessages ws.Config   // message assembly limit
+	blacklist  atomic.Pointer[blacklist]
+	stats      Stats
+	bufs       bufPools
+	nextID     atomic.Uint64
+	wheel      *wheel.Wheel[*Conn]
+	closed     atomic.Bool    // set once by Shutdown
+	closers    sync.WaitGroup // running Handler.Closed calls
+
+	mu      sync.Mutex // guards the fields below and every Conn's prev/next
+	conns   *Conn      // registry: head of a doubly linked list
+	nconns  int
+	evl     netpoll.EventLoop
+	serving bool
+	addr    net.Addr
+}
+
+// NewServer validates cfg and returns a Server that will call h. Nothing is started until Serve.
+func NewServer(cfg Config, h Handler) (*Server, error) {
+	if h == nil {
+		return nil, ErrNoHandler
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	s := &Server{set: cfg.settings(), h: h, log: cfg.Logger}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	switch {
+	case cfg.TLS != nil:
+		s.tlsCfg = cfg.TLS.Clone()
+	case cfg.CertFile != "":
+		pair, err := tls.LoadX509KeyPair(cfg.CertFile, cfg.KeyFile)
+		if err != nil {
+			return nil, err
+		}
+		s.tlsCfg = &tls.Config{Certificates: []tls.Certificate{pair}}
+	}
+	s.wsFrames = ws.Config{MaxHeaderSize: s.set.wsMaxHeader, MaxMessageSize: s.set.wsMaxFrame}
+	s.wsMessages = ws.Config{MaxMessageSize: s.set.wsMaxMessage}
+	bl, _ := parseBlacklist(cfg.Blacklist)
+	s.blacklist.Store(bl)
+	tick := min(max(s.set.minTimeout()/20, 5*time.Millisecond), 100*time.Millisecond)
+	w, err := wheel.New(tick, s.set.maxTimeout()+tick, s.onTimer)
+	if err != nil {
+		return nil, err
+	}
+	s.wheel = w
+	return s, nil
+}
+
+// Stats returns the server's live counters.
+func (s *Server) Stats() *Stats { return &s.stats }
+
+// Len returns the number of open connections.
+func (s *Server) Len() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.nconns
+}
+
+// Addr returns the listening address once Serve has started, else nil.
+func (s *Server) Addr() net.Addr {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.addr
+}
+
+// SetBlacklist replaces the blacklist (IP addresses and CIDR prefixes) for connections accepted
+// from now on. Safe for concurrent use.
+func (s *Server) SetBlacklist(list []string) error {
+	bl, err := parseBlacklist(list)
+	if err != nil {
+		return errors.Join(ErrConfig, err)
+	}
+	s.blacklist.Store(bl)
+	return nil
+}
+
+// ListenAndServe listens on Config.Addr (DefaultAddr when empty) and serves.
+func (s *Server) ListenAndServe(addr string) error {
+	if addr == "" {
+		addr = DefaultAddr
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	return s.Serve(ln)
+}
+
+// netpollOnce applies the process-wide netpoll buffer settings once per process.
+var netpollOnce sync.Once
+
+// tuneNetpoll applies NetpollBufferSize to netpoll, the first time a Server starts in this
+// process. netpoll reads these settings without synchronisation when it creates connections, so
+// they are set before the first connection exists and never changed afterwards.
+func (s *Server) tuneNetpoll() {
+	netpollOnce.Do(func() {
+		n := s.set.netpollBuffer
+		netpoll.LinkBufferCap = n
+		if err := netpoll.Configure(netpoll.Config{BufferSize: n, LoadBalance: netpoll.RoundRobin}); err != nil {
+			s.log.Warn("hybrid: netpoll configuration failed", "err", err)
+		}
+	})
+}
+
+// Serve accepts connections on ln (a TCP listener) until Shutdown, then returns ErrServerClosed.
+// ln is closed by Shutdown.
+func (s *Server) Serve(ln net.Listener) error {
+	s.tuneNetpoll()
+	evl, err := netpoll.NewEventLoop(s.onRequest,
+		netpoll.WithOnPrepare(s.onPrepare),
+		netpoll.WithWriteTimeout(s.set.writeTimeout))
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	switch {
+	case s.closed.Load():
+		s.mu.Unlock()
+		ln.Close()
+		return ErrServerClosed
+	case s.serving:
+		s.mu.Unlock()
+		return ErrServing
+	}
+	s.serving, s.evl, s.addr = true, evl, ln.Addr()
+	s.mu.Unlock()
+	s.wheel.Start()
+	s.log.Info("hybrid: serving", "addr", ln.Addr().String(), "tls", s.tlsCfg != nil)
+	err = evl.Serve(ln)
+	if s.closed.Load() {
+		return ErrServerClosed
+	}
+	return err
+}
+
+// Shutdown stops accepting, closes every connection (Handler.Closed receives CloseServerShutdown),
+// waits for the Closed calls to return and stops the timers. It returns ctx's error if ctx ends
+// first. Safe to call more than once.
+func (s *Server) Shutdown(ctx context.Context) error {
+	if s.closed.Swap(true) {
+		return nil
+	}
+	for _, c := range s.snapshot() {
+		c.closeWith(CloseServerShutdown)
+	}
+	s.mu.Lock()
+	evl := s.evl
+	s.mu.Unlock()
+	var err error
+	if evl != nil {
+		err = evl.Shutdown(ctx)
+	}
+	done := make(chan struct{})
+	go func() {
+		s.closers.Wait()
+		close(done) // sole closer
+	}()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		err = ctx.Err()
+	}
+	s.wheel.Stop()
+	return err
+}
+
+// Close is Shutdown with a 5-second limit.
+func (s *Server) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	return s.Shutdown(ctx)
+}
+
+// snapshot returns the open connections.
+func (s *Server) snapshot() []*Conn {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]*Conn, 0, s.nconns)
+	for c := s.conns; c != nil; c = c.next {
+		out = append(out, c)
+	}
+	return out
+}
+
+func (s *Server) register(c *Conn) {
+	s.mu.Lock()
+	c.next = s.conns
+	if s.conns != nil {
+		s.conns.prev = c
+	}
+	s.conns = c
+	s.nconns++
+	s.mu.Unlock()
+}
+
+func (s *Server) unregister(c *Conn) {
+	s.mu.Lock()
+	if c.prev != nil {
+		c.prev.next = c.next
+	} else if s.conns == c {
+		s.conns = c.next
+	}
+	if c.next != nil {
+		c.next.prev = c.prev
+	}
+	c.prev, c.next = nil, nil
+	s.nconns--
+	s.mu.Unlock()
+}
+
+// refuse ends a connection from OnPrepare, where netpoll cannot close it cleanly yet: the socket is
+// shut down, the peer sees EOF at once, and netpoll closes it on the hang-up event.
+func refuse(nc netpoll.Connection) context.Context {
+	if fd, ok := nc.(interface{ Fd() int }); ok {
+		syscall.Shutdown(fd.Fd(), syscall.SHUT_RDWR)
+	}
+	return context.Background()
+}
+
+// onPrepare runs when netpoll has accepted a connection, before it is registered for reading.
+func (s *Server) onPrepare(nc netpoll.Connection) context.Context {
+	s.stats.Accepted.Add(1)
+	if s.closed.Load() {
+		s.stats.RejectedShutdown.Add(1)
+		return refuse(nc)
+	}
+	if s.blacklist.Load().contains(addrOf(nc.RemoteAddr())) {
+		s.stats.RejectedBlacklist.Add(1)
+		s.log.Debug("hybrid: blacklisted", "remote", nc.RemoteAddr())
+		return refuse(nc)
+	}
+	if !s.set.noDelay {
+		if fd, ok := nc.(interface{ Fd() int }); ok {
+			syscall.SetsockoptInt(fd.Fd(), syscall.IPPROTO_TCP, syscall.TCP_NODELAY, 0)
+		}
+	}
+	c := newConn(s, nc)
+	s.stats.ActiveConns.Add(1)
+	s.register(c)
+	nc.AddCloseCallback(c.onNetpollClose)
+	c.arm(s.set.handshakeTimeout)
+	return &c.ctx
+}
+
+// onRequest runs on a netpoll worker goroutine when bytes have arrived. It consumes every whole
+// unit and returns, so an idle connection holds no goroutine. While a unit is incomplete it waits
+// for the missing bytes in Peek, bounded by the connection's timeout (which closes it).
+func (s *Server) onRequest(ctx context.Context, nc netpoll.Connection) error {
+	cc, ok := ctx.(*connCtx)
+	r := nc.Reader()
+	if !ok { // refused in onPrepare: discard until netpoll sees the hang-up
+		r.Skip(r.Len())
+		r.Release()
+		return nc.Close()
+	}
+	c := cc.c
+	for {
+		if c.readDone() {
+			r.Skip(r.Len())
+			r.Release()
+			return nil
+		}
+		need := c.readBatch(r)
+		r.Release()
+		switch {
+		case c.mode == modeTLS && !c.readDone():
+			c.serveTLS()
+		case c.readDone():
+		case r.Len() == 0:
+			return nil
+		default:
+			if _, err := r.Peek(need); err != nil {
+				c.abort(CloseByPeer)
+			}
+		}
+	}
+}

@@ -1,0 +1,86 @@
+package hybrid
+
+import "time"
+
+// Timeouts use one hashed timing wheel per Server (internal/wheel) and lazy deadlines:
+//
+//   - each Conn embeds one wheel timer and one atomic deadline (a wheel tick);
+//   - activity moves the deadline later with a single atomic store (touch*), without touching
+//     the wheel: a heartbeat costs no lock and no runtime timer;
+//   - when the timer fires, the wheel goroutine compares the deadline with the current tick: if
+//     the deadline moved, it re-arms the timer for it; otherwise the connection has timed out;
+//   - when a deadline moves earlier (the switch from the handshake timeout to the heartbeat
+//     timeout at the ACK), arm re-links the timer explicitly.
+//
+// The phase decides which timeout is in force:
+//
+//	INITED, WAIT_ACK            HandshakeTimeout after the last byte received
+//	WORKING, heartbeats on      HeartbeatTimeout after the last HEARTBEAT received
+//	WORKING, heartbeats off     IdleTimeout after the last byte received or written
+
+// deadlineAfter returns the tick after which a connection idle for d has timed out. One tick is
+// added so that the timer never fires early (the wheel's current tick lags real time by up to a
+// tick).
+func (s *Server) deadlineAfter(d time.Duration) int64 {
+	return s.wheel.Now() + s.wheel.Ticks(d) + 1
+}
+
+// arm sets the deadline to d from now and re-links the timer: for the start of a phase.
+func (c *Conn) arm(d time.Duration) {
+	at := c.srv.deadlineAfter(d)
+	c.deadline.Store(at)
+	c.srv.wheel.Schedule(&c.timer, at)
+}
+
+// touchRead records that bytes arrived. Reader only.
+func (c *Conn) touchRead() {
+	s := c.srv
+	switch c.state.Load() {
+	case stateInited, stateWaitAck:
+		c.deadline.Store(s.deadlineAfter(s.set.handshakeTimeout))
+	case stateWorking:
+		if s.set.heartbeat == 0 {
+			c.deadline.Store(s.deadlineAfter(s.set.idleTimeout))
+		}
+	}
+}
+
+// touchWrite records that bytes were written: only the idle timeout counts writes.
+func (c *Conn) touchWrite() {
+	s := c.srv
+	if s.set.heartbeat == 0 && c.state.Load() == stateWorking {
+		c.deadline.Store(s.deadlineAfter(s.set.idleTimeout))
+	}
+}
+
+// touchHeartbeat records a HEARTBEAT from the client. Reader only.
+func (c *Conn) touchHeartbeat() {
+	c.deadline.Store(c.srv.deadlineAfter(c.srv.set.heartbeatTimeout))
+}
+
+// onTimer runs on the wheel goroutine when c's timer comes due. It must not block.
+func (s *Server) onTimer(c *Conn, now int64) {
+	if c.isClosing() {
+		return
+	}
+	if d := c.deadline.Load(); d > now {
+		s.wheel.Schedule(&c.timer, d)
+		return
+	}
+	reason := CloseIdleTimeout
+	switch c.state.Load() {
+	case stateInited, stateWaitAck:
+		s.stats.HandshakeTimeouts.Add(1)
+	case stateWorking:
+		if s.set.heartbeat > 0 {
+			reason = CloseHeartbeatTimeout
+			s.stats.HeartbeatTimeouts.Add(1)
+		} else {
+			s.stats.IdleTimeouts.Add(1)
+		}
+	default:
+		return
+	}
+	s.log.Debug("hybrid: timeout", "id", c.id, "remote", c.nc.RemoteAddr(), "reason", reason)
+	c.closeWith(reason)
+}
