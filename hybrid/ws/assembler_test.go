@@ -25,6 +25,16 @@ type step struct {
 	err  error
 }
 
+// assemblyCloseCodes is RFC 6455's answer to each assembly error: 1002 for
+// broken fragmentation, 1007 for text that is not UTF-8 (§8.1), 1009 for a
+// message over the limit (§7.4.1).
+var assemblyCloseCodes = map[error]StatusCode{
+	ErrUnexpectedContinuation: 1002,
+	ErrFragmentInterrupted:    1002,
+	ErrInvalidUTF8:            1007,
+	ErrMessageTooBig:          1009,
+}
+
 func TestAssembler(t *testing.T) {
 	msg := func(op Opcode, p string) Message { return Message{Op: op, Payload: []byte(p)} }
 	cases := []struct {
@@ -127,6 +137,7 @@ func TestAssembler(t *testing.T) {
 				m, ok, err := a.Push(h, payload)
 				if s.err != nil {
 					requireErrorIs(t, err, s.err)
+					requireEqual(t, CloseCode(err), assemblyCloseCodes[s.err])
 					// CheckHeader agrees with Push on everything it can see
 					// without the payload.
 					if s.err != ErrInvalidUTF8 {
