@@ -133,7 +133,7 @@ func BenchmarkReadMessage(b *testing.B) {
 func BenchmarkAppendFrame(b *testing.B) {
 	for _, size := range []int{16, 256, 4096, 65536} {
 		payload := make([]byte, size)
-		buf := make([]byte, 0, size+MaxHeaderSize)
+		buf := make([]byte, 0, size+MaxFrameHeaderSize)
 		b.Run(fmt.Sprintf("%dB", size), func(b *testing.B) {
 			b.ReportAllocs()
 			b.SetBytes(int64(size))

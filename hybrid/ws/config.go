@@ -38,9 +38,9 @@ var ErrInvalidConfig = errors.New("ws: invalid config")
 type Config struct {
 	// Role selects the masking rule for incoming frames.
 	Role Role
-	// MaxHeaderSize is the largest Upgrade request header block accepted, in
-	// bytes, including the request line and the final CRLF CRLF. Zero means
-	// DefaultMaxHeaderSize.
+	// MaxHeaderSize is the largest handshake header block accepted, in bytes,
+	// including the request (or, for a client, status) line and the final
+	// CRLF CRLF. Zero means DefaultMaxHeaderSize.
 	MaxHeaderSize int
 	// MaxMessageSize is the largest data payload accepted, in bytes: for one
 	// frame (checked on its header, before the payload is read) and for the

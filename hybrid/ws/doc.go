@@ -47,9 +47,9 @@
 //	opcode: 0x0 continuation, 0x1 text, 0x2 binary, 0x8 close, 0x9 ping,
 //	        0xA pong; 0x3-0x7 and 0xB-0xF reserved.
 //
-// A header is 2 to 14 bytes (MaxHeaderSize). Frames from a client are masked:
-// payload byte i is XORed with key[i%4] (Unmask). Frames from a server are
-// not. Control frames (close, ping, pong) have FIN set and at most 125 bytes
+// A header is 2 to 14 bytes (MaxFrameHeaderSize). Frames from a client are
+// masked: payload byte i is XORed with key[i%4] (Unmask). Frames from a
+// server are not. Control frames (close, ping, pong) have FIN set and at most 125 bytes
 // of payload. A Close payload is empty or a 2-byte status code followed by a
 // UTF-8 reason (ParseCloseData, AppendCloseFrame).
 //

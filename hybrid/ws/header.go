@@ -71,9 +71,9 @@ const (
 	len16Max    = 0xffff
 	len64TopBit = 1 << 63
 
-	// MaxHeaderSize is the largest frame header: 2 fixed bytes, a 64-bit
+	// MaxFrameHeaderSize is the largest frame header: 2 fixed bytes, a 64-bit
 	// length and a masking key.
-	MaxHeaderSize = sizeOfFixed + sizeOfLen64 + sizeOfMaskKey
+	MaxFrameHeaderSize = sizeOfFixed + sizeOfLen64 + sizeOfMaskKey
 	// MaxControlPayload is the largest payload of a control frame.
 	MaxControlPayload = len7Max
 )

@@ -111,7 +111,7 @@ func (c *conn) feed(t testing.TB, p []byte) {
 	for c.err == nil {
 		h, n, err := c.cfg.ParseHeader(c.buf)
 		if err == ErrShortBuffer {
-			if n <= len(c.buf) || n > MaxHeaderSize {
+			if n <= len(c.buf) || n > MaxFrameHeaderSize {
 				t.Fatalf("ErrShortBuffer with n=%d for %d buffered bytes", n, len(c.buf))
 			}
 			return

@@ -23,8 +23,8 @@ type UpgradeRequest struct {
 	HasExtensions bool
 }
 
-// UpgradeError is an Upgrade request the server refuses. Status is the HTTP
-// status code to answer with (see AppendHTTPError) before closing. The
+// UpgradeError is an Upgrade request the server refuses. Its Status is the
+// HTTP status code to answer with (see AppendHTTPError) before closing. The
 // package's UpgradeError values are sentinels: compare them with errors.Is.
 type UpgradeError struct {
 	status int
@@ -38,7 +38,6 @@ func (e UpgradeError) Status() int { return e.status }
 
 // HTTP status codes used by the Upgrade handshake.
 const (
-	StatusSwitchingProtocols          = 101
 	StatusBadRequest                  = 400
 	StatusUpgradeRequired             = 426
 	StatusRequestHeaderFieldsTooLarge = 431
@@ -75,7 +74,7 @@ const (
 // of b yields either ErrShortBuffer or exactly what b yields.
 //
 // Otherwise the error is an UpgradeError, to be answered with
-// AppendHTTPError(dst, err.Status()), and req is zeroed. On success req's
+// AppendHTTPError(dst, HTTPStatus(err)), and req is zeroed. On success req's
 // slices point into b (see UpgradeRequest). ParseUpgrade does not allocate
 // and is safe for concurrent use with distinct req.
 //
