@@ -41,7 +41,7 @@ func (m *Message) AppendWire(dst, jsonText []byte) ([]byte, error) {
 
 func encodeObject(dst []byte, s *scanner, m *Message, depth int) ([]byte, error) {
 	if s.peek() != '{' {
-		return dst, ErrBadValue
+		return dst, s.mismatch()
 	}
 	if depth >= MaxDepth {
 		return dst, ErrTooDeep
@@ -114,7 +114,7 @@ func encodeField(dst []byte, s *scanner, f *Field, depth int) ([]byte, error) {
 // encodePacked writes a repeated number field: key, element count, elements.
 func encodePacked(dst []byte, s *scanner, f *Field) ([]byte, error) {
 	if !s.eat('[') {
-		return dst, ErrBadValue
+		return dst, s.mismatch()
 	}
 	if s.eat(']') {
 		return dst, nil
@@ -141,7 +141,7 @@ func encodePacked(dst []byte, s *scanner, f *Field) ([]byte, error) {
 // encodeElements writes a repeated string or message field: one key and value per element.
 func encodeElements(dst []byte, s *scanner, f *Field, depth int) ([]byte, error) {
 	if !s.eat('[') {
-		return dst, ErrBadValue
+		return dst, s.mismatch()
 	}
 	if s.eat(']') {
 		return dst, nil
@@ -180,7 +180,7 @@ func encodeValue(dst []byte, s *scanner, f *Field, depth int) ([]byte, error) {
 
 func encodeString(dst []byte, s *scanner) ([]byte, error) {
 	if s.peek() != '"' {
-		return dst, ErrBadValue
+		return dst, s.mismatch()
 	}
 	raw, plain, err := s.str()
 	if err != nil {
@@ -200,7 +200,7 @@ func encodeNumber(dst []byte, s *scanner, t Type) ([]byte, error) {
 	switch s.peek() {
 	case '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
 	default:
-		return dst, ErrBadValue
+		return dst, s.mismatch()
 	}
 	raw, err := s.number()
 	if err != nil {

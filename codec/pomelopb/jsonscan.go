@@ -338,6 +338,16 @@ func (s *scanner) literal(word string) error {
 	return nil
 }
 
+// mismatch is the error for a value of the wrong kind where the caller expected another:
+// ErrBadValue if a JSON value starts here, ErrSyntax if nothing valid does.
+func (s *scanner) mismatch() error {
+	switch s.peek() {
+	case '{', '[', '"', 't', 'f', 'n', '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
+		return ErrBadValue
+	}
+	return ErrSyntax
+}
+
 // skip reads and discards one value of any kind. depth is the nesting depth of the value.
 func (s *scanner) skip(depth int) error {
 	switch s.peek() {
