@@ -9,10 +9,10 @@
 // # Package layer
 //
 //	 0        1        2        3        4
-//	+--------+--------+--------+--------+-----------------------+
-//	|  type  |     body length (24 bit, big endian)  |   body ...            |
-//	+--------+--------+--------+--------+-----------------------+
-//	 sizeOfType        sizeOfLength                   length bytes
+//	+--------+--------+--------+--------+------------ ...
+//	|  type  | body length (24 bit, BE) |  body
+//	+--------+--------+--------+--------+------------ ...
+//	 sizeOfType sizeOfLength             length bytes
 //
 // Types: 1 HANDSHAKE, 2 HANDSHAKE_ACK, 3 HEARTBEAT, 4 DATA, 5 KICK. No other value is valid. The
 // length counts the body only; 0 is legal (heartbeat, ack). The largest body the field can carry is
@@ -22,10 +22,10 @@
 //
 // # Message layer (body of a DATA package)
 //
-//	flag     id (requests, responses)   route (requests, notifies, pushes)   body
-//	+------+ +------------------------+ +---------------------------------+ +------ ...
-//	|0000GTTTR| LE base-128, 1..5 bytes  | len(1) + UTF-8, or code(2, BE)  | rest of the package
-//	+------+ +------------------------+ +---------------------------------+ +------ ...
+//	flag       id (requests, responses)   route (requests, notifies, pushes)   body
+//	+--------+ +------------------------+ +---------------------------------+ +------ ...
+//	|000GTTTR| | LE base-128, 1..5 bytes| | len(1) + UTF-8, or code(2, BE)  | | rest of the package
+//	+--------+ +------------------------+ +---------------------------------+ +------ ...
 //
 //	bit 0    R    route is a 2-byte dictionary code instead of a length-prefixed string
 //	bits 1-3 TTT  0 REQUEST, 1 NOTIFY, 2 RESPONSE, 3 PUSH
@@ -34,7 +34,9 @@
 //
 // The id is a little-endian base-128 varint: the low 7 bits first, 0x80 set on every byte but the
 // last. 300 is ac 02. Ids up to 2^32-1 decode; a longer varint is ErrIDOverflow, never a wrap.
-// Responses carry no route; pomelo never sets R on them and neither do we.
+// Responses carry no route; pomelo never sets R on them and neither do we. Like pomelo-protocol's
+// decoder, ParseMessage accepts two forms no encoder writes: R set on a response (ignored) and an id
+// varint longer than needed (80 00 for 0). AppendMessage always writes the shortest form.
 //
 // Example: request id 1 to connector.entryHandler.entry, compressed to code 1, body {"uid":1}:
 //
