@@ -102,6 +102,7 @@ func TestAllocParsers(t *testing.T) {
 			n = -1
 		}
 	})
+	requireEqual(t, n, len(msgs), "ParseMessage+ResolveRoute succeeded")
 	requireEqual(t, string(m.Route), "chat.chatHandler.send", "resolved route")
 
 	pv := loadPackages(t)
