@@ -7,6 +7,9 @@ import (
 	"testing"
 )
 
+// raceEnabled is false: allocation counts are checked (see race_test.go).
+const raceEnabled = false
+
 // Allocation budgets: decoding into a reused value and encoding into a reused buffer allocate
 // nothing in steady state. (Allocation counts differ under -race, hence the build tag.)
 
