@@ -1,8 +1,8 @@
 // Package wire holds the client side of the pomelo protocol that the load generator needs on top of
 // codec and hybrid/ws: the handshake request a client sends, the handshake response it reads (route
 // dictionary, heartbeat, pomelo-protobuf descriptions in pomelo's parsed form), a top-level JSON
-// field scanner for response codes and timestamps, and the client half of the WebSocket opening
-// handshake. Everything is pure: no I/O, no goroutines, no package state.
+// field scanner for response codes and timestamps. The WebSocket side (opening handshake, masked
+// frames) is hybrid/ws's. Everything is pure: no I/O, no goroutines, no package state.
 //
 // # Handshake, client side (protocol §3)
 //
@@ -16,12 +16,5 @@
 // Servers that assign codes freely (nano) are fine: codes are not assumed to be dense or sorted.
 // Protos arrive in the parsed form (protocol §6.3) and are converted back to the description form
 // that pomelopb.Parse reads (ParsedToDescription).
-//
-// # WebSocket opening handshake, client side (RFC 6455 §4.1)
-//
-//	GET <path> HTTP/1.1 / Host / Upgrade: websocket / Connection: Upgrade /
-//	Sec-WebSocket-Key: base64(16 random bytes) / Sec-WebSocket-Version: 13
-//
-// ParseUpgradeResponse accepts only "101" with Upgrade: websocket, Connection: Upgrade and the
-// Sec-WebSocket-Accept that matches the key; bytes after the header block are WebSocket frames.
+
 package wire

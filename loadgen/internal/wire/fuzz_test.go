@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"testing"
-
-	"github.com/shaddock-io/shaddock/hybrid/ws"
 )
 
 // FuzzTopField checks TopField against encoding/json on valid objects without duplicate keys,
@@ -57,29 +55,6 @@ func duplicateKeys(obj []byte) bool {
 		}
 	}
 	return false
-}
-
-// FuzzParseUpgradeResponse checks that a response split anywhere is incomplete until its header
-// block is whole, and never panics.
-func FuzzParseUpgradeResponse(f *testing.F) {
-	key := MakeKey(7, 8)
-	var cfg ws.Config
-	var ur ws.UpgradeRequest
-	req := AppendUpgradeRequest(nil, "h", "/", &key)
-	cfg.ParseUpgrade(req, &ur)
-	f.Add(ws.AppendUpgradeResponse(nil, ur.Key))
-	f.Add([]byte("HTTP/1.1 101 OK\r\nUpgrade: websocket\r\n\r\n"))
-	f.Fuzz(func(t *testing.T, b []byte) {
-		n, err := ParseUpgradeResponse(b, &key)
-		if err == nil && (n > len(b) || n < 4) {
-			t.Fatalf("n=%d of %d", n, len(b))
-		}
-		for i := 0; i < len(b) && i < n; i++ {
-			if _, e := ParseUpgradeResponse(b[:i], &key); e != ErrShortResponse && e != ErrUpgradeTooLarge {
-				t.Fatalf("prefix %d of a whole response: %v", i, e)
-			}
-		}
-	})
 }
 
 // FuzzParseServer feeds arbitrary handshake responses: an error or a usable Server, never a panic.

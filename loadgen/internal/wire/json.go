@@ -179,3 +179,34 @@ func Unquote(raw []byte) ([]byte, bool) {
 	}
 	return s, true
 }
+
+// ArrayLen returns the number of elements of the JSON array raw, without allocating.
+func ArrayLen(raw []byte) (int, bool) {
+	i := skipSpace(raw, 0)
+	if i >= len(raw) || raw[i] != '[' {
+		return 0, false
+	}
+	i = skipSpace(raw, i+1)
+	if i < len(raw) && raw[i] == ']' {
+		return 0, true
+	}
+	n := 0
+	for i < len(raw) {
+		if i = skipValue(raw, i, 1); i < 0 {
+			return 0, false
+		}
+		n++
+		i = skipSpace(raw, i)
+		if i >= len(raw) {
+			return 0, false
+		}
+		if raw[i] == ']' {
+			return n, true
+		}
+		if raw[i] != ',' {
+			return 0, false
+		}
+		i = skipSpace(raw, i+1)
+	}
+	return 0, false
+}

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/shaddock-io/shaddock/codec/pomelopb"
-	"github.com/shaddock-io/shaddock/hybrid/ws"
 )
 
 func readFile(t testing.TB, name string) []byte {
@@ -185,46 +184,6 @@ func TestParseIntAndUnquote(t *testing.T) {
 	}
 }
 
-func TestUpgradeAgainstServerSide(t *testing.T) {
-	key := MakeKey(0x0123456789abcdef, 42)
-	req := AppendUpgradeRequest(nil, "127.0.0.1:3010", "/ws", &key)
-	var cfg ws.Config
-	var ur ws.UpgradeRequest
-	n, err := cfg.ParseUpgrade(req, &ur)
-	if err != nil || n != len(req) {
-		t.Fatalf("server rejects our request: %v (n=%d of %d)\n%s", err, n, len(req), req)
-	}
-	resp := ws.AppendUpgradeResponse(nil, ur.Key)
-	frames := []byte{0x82, 0x04, 3, 0, 0, 0}
-	all := append(append([]byte(nil), resp...), frames...)
-	for i := 0; i < len(resp); i++ {
-		if _, err := ParseUpgradeResponse(all[:i], &key); err != ErrShortResponse {
-			t.Fatalf("prefix %d: %v", i, err)
-		}
-	}
-	if n, err := ParseUpgradeResponse(all, &key); err != nil || n != len(resp) {
-		t.Fatalf("got %d %v, want %d", n, err, len(resp))
-	}
-	other := MakeKey(1, 2)
-	if _, err := ParseUpgradeResponse(all, &other); err != ErrUpgradeAccept {
-		t.Fatalf("wrong key: %v", err)
-	}
-	for bad, want := range map[string]error{
-		"HTTP/1.1 400 Bad Request\r\n\r\n":                               ErrUpgradeStatus,
-		"HTTP/1.1 1010\r\n\r\n":                                          ErrUpgradeStatus,
-		"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n": ErrUpgradeHeaders,
-		"HTTP/1.1 101 Switching Protocols\r\nbogus\r\n\r\n":              ErrUpgradeHeaders,
-		"HTTP/1.1 101 x\r\nUpgrade: WebSocket\r\nConnection: keep-alive, Upgrade\r\nSec-WebSocket-Accept: nope\r\n\r\n": ErrUpgradeAccept,
-	} {
-		if _, err := ParseUpgradeResponse([]byte(bad), &key); err != want {
-			t.Errorf("%q: %v, want %v", bad, err, want)
-		}
-	}
-	if _, err := ParseUpgradeResponse(bytes.Repeat([]byte("a"), MaxUpgradeResponse), &key); err != ErrUpgradeTooLarge {
-		t.Fatalf("oversized: %v", err)
-	}
-}
-
 func TestTopFieldAgreesWithEncodingJSON(t *testing.T) {
 	for _, obj := range []string{`{"code":500,"msg":"x"}`, `{"b":[{"code":1}],"code":"200"}`, `{"users":["a","b"],"code":200}`} {
 		var m map[string]json.RawMessage
@@ -234,6 +193,19 @@ func TestTopFieldAgreesWithEncodingJSON(t *testing.T) {
 		got, ok := TopField([]byte(obj), "code")
 		if !ok || !bytes.Equal(got, m["code"]) {
 			t.Errorf("%s: %q, want %q", obj, got, m["code"])
+		}
+	}
+}
+
+func TestArrayLen(t *testing.T) {
+	for in, want := range map[string]int{`[]`: 0, ` [ ] `: 0, `["a"]`: 1, `["a",{"b":[1,2]},3]`: 3, `[[],[]]`: 2} {
+		if n, ok := ArrayLen([]byte(in)); !ok || n != want {
+			t.Errorf("%s: %d %v, want %d", in, n, ok, want)
+		}
+	}
+	for _, bad := range []string{``, `{}`, `[1,`, `[1 2]`, `["a]`} {
+		if n, ok := ArrayLen([]byte(bad)); ok {
+			t.Errorf("%s: %d", bad, n)
 		}
 	}
 }
