@@ -43,6 +43,13 @@ type scanner struct {
 
 // peek skips whitespace and returns the next byte without consuming it, or 0 at the end.
 func (s *scanner) peek() byte {
+	if s.off < len(s.buf) && s.buf[s.off] > ' ' {
+		return s.buf[s.off]
+	}
+	return s.peekSlow()
+}
+
+func (s *scanner) peekSlow() byte {
 	for s.off < len(s.buf) {
 		switch c := s.buf[s.off]; c {
 		case ' ', '\t', '\n', '\r':
@@ -82,10 +89,13 @@ func (s *scanner) str() (raw []byte, plain bool, err error) {
 	plain = true
 	b := s.buf
 	for i := start; i < len(b); i++ {
-		switch strClass[b[i]] {
-		case strPlain:
-			continue
-		case strHigh:
+		for i < len(b) && strClass[b[i]] == strPlain {
+			i++
+		}
+		if i == len(b) {
+			break
+		}
+		if strClass[b[i]] == strHigh {
 			high = true
 			continue
 		}

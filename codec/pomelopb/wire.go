@@ -110,22 +110,22 @@ func patchLen(dst []byte, mark int, n uint32) []byte {
 	return dst
 }
 
-// fieldSet is a set of field indexes. Sets over at most 256 fields live inline; larger messages
-// use the big slice, which is allocated once per set and reused by reset.
+// fieldSet is a set of field indexes. Indexes below 256 live inline; larger messages keep the
+// rest in big, which is allocated once per set and reused by reset.
 type fieldSet struct {
-	small [4]uint64
-	big   []uint64
+	small [fieldSetInline / 64]uint64
+	big   []uint64 // bit i-fieldSetInline for index i >= fieldSetInline
 }
 
-const fieldSetInline = 4 * 64
+const fieldSetInline = 256
 
 func (s *fieldSet) reset(n int) {
-	s.small = [4]uint64{}
+	s.small = [fieldSetInline / 64]uint64{}
 	if n <= fieldSetInline {
 		s.big = s.big[:0]
 		return
 	}
-	words := (n + 63) / 64
+	words := (n - fieldSetInline + 63) / 64
 	if cap(s.big) < words {
 		s.big = make([]uint64, words)
 		return
@@ -134,16 +134,22 @@ func (s *fieldSet) reset(n int) {
 	clear(s.big)
 }
 
-func (s *fieldSet) words() []uint64 {
-	if len(s.big) > 0 {
-		return s.big
+func (s *fieldSet) has(i int) bool {
+	if i < fieldSetInline {
+		return s.small[i>>6]&(1<<(uint(i)&63)) != 0
 	}
-	return s.small[:]
+	i -= fieldSetInline
+	return s.big[i>>6]&(1<<(uint(i)&63)) != 0
 }
 
-func (s *fieldSet) has(i int) bool { return s.words()[i>>6]&(1<<(uint(i)&63)) != 0 }
-
-func (s *fieldSet) add(i int) { s.words()[i>>6] |= 1 << (uint(i) & 63) }
+func (s *fieldSet) add(i int) {
+	if i < fieldSetInline {
+		s.small[i>>6] |= 1 << (uint(i) & 63)
+		return
+	}
+	i -= fieldSetInline
+	s.big[i>>6] |= 1 << (uint(i) & 63)
+}
 
 // missing returns the index of the first field of m that is required but not in s, or -1.
 func (s *fieldSet) missing(m *Message) int {
