@@ -4,6 +4,7 @@ package pomelopb
 
 import (
 	"encoding/hex"
+	"math/rand"
 	"testing"
 )
 
@@ -74,4 +75,49 @@ func TestAllocRecord(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestAllocStructAndLookup(t *testing.T) {
+	server, _, _ := mustTables(t)
+	m := server.Lookup("onChat")
+	wire, _ := hex.DecodeString("0a05616c696365120868692074686572651a012a")
+	v := &benchChat{fFrom: m.FieldByTag(1), fMsg: m.FieldByTag(2), fTgt: m.FieldByTag(3)}
+	var d Decoder
+	requireZeroAllocs(t, "Decoder into a Go type", func() {
+		d.Reset(m, wire)
+		if err := v.UnmarshalPomelo(&d); err != nil {
+			t.Fatal(err)
+		}
+	})
+	var e Encoder
+	var out []byte
+	requireZeroAllocs(t, "Encoder from a Go type", func() {
+		e.Reset(out[:0], m)
+		v.MarshalPomelo(&e)
+		var err error
+		if out, err = e.Finish(); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if hex.EncodeToString(out) != hex.EncodeToString(wire) {
+		t.Fatalf("struct round trip %x", out)
+	}
+	route := []byte("onChat")
+	requireZeroAllocs(t, "Table.LookupBytes", func() {
+		if server.LookupBytes(route) != m {
+			t.Fatal("lookup")
+		}
+	})
+	all := allMessage(t)
+	r := NewRecord(all)
+	g := recordGen{rng: rand.New(rand.NewSource(1)), valid: true}
+	g.fill(r, 0)
+	requireZeroAllocs(t, "Encoder from a Record", func() {
+		e.Reset(out[:0], all)
+		r.MarshalPomelo(&e)
+		var err error
+		if out, err = e.Finish(); err != nil {
+			t.Fatal(err)
+		}
+	})
 }
