@@ -123,7 +123,7 @@ func (d *Decoder) start(f *Field) error {
 	if err != nil {
 		return err
 	}
-	if int(n) > (len(d.buf)-off)/f.typ.minSize() {
+	if uint64(n) > uint64((len(d.buf)-off)/f.typ.minSize()) {
 		return ErrTruncated // the count cannot fit: refuse before anyone sizes a slice by it
 	}
 	d.off, d.left = off, int(n)

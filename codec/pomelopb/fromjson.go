@@ -14,7 +14,8 @@ var (
 )
 
 // AppendWire encodes jsonText, a JSON object, as a message of type m and appends the wire bytes,
-// as pomelo's Node encoder does: fields in the object's own key order, keys that are not fields
+// as pomelo's Node encoder does: fields in the order of the JSON text (a JavaScript object would
+// put field names that are array indexes, such as "7", first), keys that are not fields
 // skipped, an empty repeated array left out, repeated numbers as one key, a count and the
 // elements.
 //
@@ -25,8 +26,9 @@ var (
 // JSON.parse would keep the last value). Strings are written as UTF-8, with invalid bytes and
 // lone surrogate escapes replaced by U+FFFD as Node does.
 //
-// On error dst is returned unchanged. It does not allocate unless a message has more than 256
-// fields or a number is written with more than 32 characters.
+// On error dst is returned as given (its spare capacity may have been written). It does not
+// allocate unless a message has more than 256 fields, a number is written with more than 32
+// characters or an escaped key is longer than 64 bytes.
 func (m *Message) AppendWire(dst, jsonText []byte) ([]byte, error) {
 	s := scanner{buf: jsonText}
 	out, err := encodeObject(dst, &s, m, 0)

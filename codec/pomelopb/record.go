@@ -53,6 +53,7 @@ func (r *Record) Reset() {
 	for _, i := range r.order {
 		v := &r.vals[i]
 		v.set, v.num, v.str = false, 0, nil
+		clear(v.strs) // drop references to old input
 		v.nums, v.strs, v.subs = v.nums[:0], v.strs[:0], v.subs[:0]
 	}
 	r.order, r.err = r.order[:0], nil

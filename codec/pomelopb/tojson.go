@@ -3,14 +3,16 @@ package pomelopb
 import "strconv"
 
 // AppendJSON decodes wire, a message of type m, and appends it as JSON text: the object
-// pomelo's Node decoder returns, as JSON.stringify writes it. Fields come in wire order, repeated
-// fields as arrays (a run of zero numbers gives []), numbers as JavaScript prints them (a float
-// 0.1 reads back as 0.10000000149011612; NaN and infinities, which JSON lacks, as null), strings
-// decoded from UTF-8 with invalid bytes replaced by U+FFFD as Node does.
+// pomelo's Node decoder returns, as JSON.stringify writes it. Fields come in wire order
+// (JavaScript would list field names that are array indexes, such as "7", first: the object is
+// the same), repeated fields as arrays (a run of zero numbers gives []), numbers as JavaScript
+// prints them (a float 0.1 reads back as 0.10000000149011612; NaN and infinities, which JSON
+// lacks, as null), strings decoded from UTF-8 with invalid bytes replaced by U+FFFD as Node does.
 //
 // Errors are those of Decoder (ErrUnknownTag, ErrTruncated, ErrVarintOverflow,
-// ErrDuplicateField, ErrMissingRequired, ErrTooDeep); on error dst is returned unchanged. It
-// does not allocate unless a message has more than 256 fields.
+// ErrDuplicateField, ErrMissingRequired, ErrTooDeep); on error dst is returned as given (its
+// spare capacity may have been written). It does not allocate unless a message has more than 256
+// fields.
 func (m *Message) AppendJSON(dst, wire []byte) ([]byte, error) {
 	var d Decoder
 	d.Reset(m, wire)
