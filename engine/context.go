@@ -80,6 +80,7 @@ type Context struct {
 
 	resp      any
 	err       error
+	explicit  bool // resp was set by an error handler or SetResponse, and is sent even with an error
 	pooledReq any // the handler's request value when it came from its route's pool
 
 	stage     stage
@@ -136,8 +137,9 @@ func (c *Context) BodyJSON() ([]byte, error) { return c.jsonOrWire() }
 // set), or nil.
 func (c *Context) Response() any { return c.resp }
 
-// SetResponse replaces the response (in an after filter, for example).
-func (c *Context) SetResponse(v any) { c.resp = v }
+// SetResponse replaces the response (in an after filter, for example). A response set this way is
+// sent even if an error remains.
+func (c *Context) SetResponse(v any) { c.resp, c.explicit = v, true }
 
 // Value returns the value stored under key by SetValue, or nil.
 func (c *Context) Value(key any) any {
@@ -208,7 +210,20 @@ func (c *Context) Resume(err error) {
 	if !c.susp.CompareAndSwap(suspParked, suspRunning) {
 		return // not suspended: a second Resume is ignored
 	}
+	if err != nil {
+		c.stopAt(err)
+	}
 	c.run()
+}
+
+// stopAt turns the error a before filter resumed with into the error path of its chain.
+func (c *Context) stopAt(err error) {
+	switch c.stage {
+	case stGlobalBefore:
+		c.err, c.stage = err, stGlobalError
+	case stLocalBefore:
+		c.err, c.stage = err, stLocalError
+	}
 }
 
 // park is called by the driver after a step suspended. It reports whether the driver must stop
@@ -252,7 +267,7 @@ func (c *Context) run() {
 			}
 		case stGlobalError:
 			if s.app.globalErr != nil {
-				c.resp, c.err = s.app.globalErr(c, c.err, c.resp)
+				c.handleError(s.app.globalErr)
 			}
 			c.stage = stRespond
 		case stDispatch:
@@ -296,7 +311,7 @@ func (c *Context) run() {
 			if c.err != nil {
 				s.stats.handlerErrors.Add(1)
 				if s.errHandler != nil {
-					c.resp, c.err = s.errHandler(c, c.err, c.resp)
+					c.handleError(s.errHandler)
 				}
 			}
 			c.stage, c.idx = stLocalAfter, len(s.after)
@@ -322,6 +337,15 @@ func (c *Context) run() {
 			return
 		}
 	}
+}
+
+// handleError runs an error handler; a response it returns is sent as it is.
+func (c *Context) handleError(h ErrorHandler) {
+	resp, err := h(c, c.err, c.resp)
+	if resp != nil {
+		c.resp, c.explicit = resp, true
+	}
+	c.err = err
 }
 
 // step turns a filter's ErrSuspended into "stop driving" (returned as ErrSuspended) or, when

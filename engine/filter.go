@@ -43,8 +43,13 @@ func (f AfterFunc) After(ctx *Context, err error) error { return f(ctx, err) }
 
 // ErrorHandler turns an error into a response, like pomelo's errorHandler(err, msg, resp, session,
 // next). resp is the response produced so far (usually nil). It returns the response to send and
-// the error to keep: a non-nil response is sent as it is; with a nil response and a non-nil error
-// the client gets {"code":500} (or the *CodeError code). Return (nil, nil) to answer {}.
+// the error to keep: a non-nil response is sent as it is, even with an error; with a nil response
+// and a non-nil error the client gets {"code":500} (or the *CodeError code). Return (nil, nil) to
+// answer {}.
+//
+// A response produced by a handler is discarded when an error remains at the end (the error
+// handler or an after filter kept or introduced one), unless it was set with
+// Context.SetResponse.
 type ErrorHandler func(ctx *Context, err error, resp any) (any, error)
 
 // CodeError is an error that answers a request with {"code": Code} instead of 500.

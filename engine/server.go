@@ -171,7 +171,7 @@ func (a *App) NewServer(cfg ServerConfig, opts ...ServerOption) (*Server, error)
 	if err != nil {
 		return nil, err
 	}
-	s.sessions = newSessionService(cfg.ID, cfg.SingleSession, s.opts.sessionHooks)
+	s.sessions = newSessionService(cfg.ID, cfg.SingleSession, s.opts.sessionHooks, s.log)
 	s.channels = newChannelService(s)
 	s.renderHandshake()
 	s.ctxPool.New = func() any { return new(Context) }
@@ -308,9 +308,10 @@ func (s *Server) classify(c *Context) bool {
 	}
 	if _, _, method, _ := splitRoute(c.route.name); method == attackMethod {
 		s.stats.attacks.Add(1)
-		s.log.Warn("engine: attack route, session kicked", "session", c.sess.id, "route", c.route.name)
+		sid := c.sess.id
+		s.log.Warn("engine: attack route, session kicked", "session", sid, "route", c.route.name)
 		s.release(c)
-		_ = s.sessions.KickBySessionID(c.sess.id, AttackKickReason)
+		_ = s.sessions.KickBySessionID(sid, AttackKickReason)
 		return false
 	}
 	return true
@@ -359,7 +360,7 @@ func (c *Context) respond() {
 	resp := c.resp
 	if c.err != nil {
 		s.stats.errorResponses.Add(1)
-		if resp == nil {
+		if !c.explicit {
 			resp = codeBody(errorCode(c.err))
 		}
 	}
@@ -417,9 +418,8 @@ func (c *Context) forward() bool {
 	var once sync.Once
 	f.Forward(req, func(resp json.RawMessage, err error) {
 		once.Do(func() {
-			if resp != nil {
-				resp = append(json.RawMessage(nil), resp...)
-				c.resp = resp
+			if err == nil && resp != nil {
+				c.resp = append(json.RawMessage(nil), resp...)
 			}
 			c.err = err
 			c.Resume(nil)

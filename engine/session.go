@@ -4,8 +4,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"maps"
 	"sync"
+	"time"
 )
 
 // Session errors.
@@ -171,6 +173,7 @@ type SessionService struct {
 	frontendID string
 	single     bool
 	hooks      sessionHooks
+	log        *slog.Logger
 
 	mu    sync.RWMutex // guards byID and byUID; taken before any Session.mu
 	byID  map[uint64]*Session
@@ -183,8 +186,8 @@ type sessionHooks struct {
 }
 
 // newSessionService returns an empty service for the frontend frontendID.
-func newSessionService(frontendID string, single bool, hooks sessionHooks) *SessionService {
-	return &SessionService{frontendID: frontendID, single: single, hooks: hooks,
+func newSessionService(frontendID string, single bool, hooks sessionHooks, log *slog.Logger) *SessionService {
+	return &SessionService{frontendID: frontendID, single: single, hooks: hooks, log: log,
 		byID: make(map[uint64]*Session), byUID: make(map[string][]*Session)}
 }
 
@@ -428,4 +431,9 @@ func (svc *SessionService) remove(s *Session, reason string) bool {
 		f(s, reason)
 	}
 	return true
+}
+
+// logTimeout logs a request that exceeded a filter's time limit.
+func (svc *SessionService) logTimeout(filter, route string, sid uint64, elapsed time.Duration) {
+	svc.log.Warn("engine: request timeout", "filter", filter, "route", route, "session", sid, "elapsed", elapsed)
 }
