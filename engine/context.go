@@ -81,7 +81,7 @@ type Context struct {
 	resp      any
 	err       error
 	explicit  bool // resp was set by an error handler or SetResponse, and is sent even with an error
-	pooledReq any // the handler's request value when it came from its route's pool
+	pooledReq any  // the handler's request value when it came from its route's pool
 
 	stage     stage
 	idx       int
