@@ -9,7 +9,7 @@ import (
 
 // Decoding errors. Errors about one field are wrapped with its name; test with errors.Is.
 var (
-	ErrNoMessage       = errors.New("pomelopb: decoder has no message type")
+	ErrNoMessage       = errors.New("pomelopb: no message type (zero Decoder, or nil Message)")
 	ErrUnknownTag      = errors.New("pomelopb: tag not in the message")
 	ErrDuplicateField  = errors.New("pomelopb: field repeated out of place")
 	ErrMissingRequired = errors.New("pomelopb: required field missing")
