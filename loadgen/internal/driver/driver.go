@@ -53,6 +53,7 @@ type Driver struct {
 	wg       sync.WaitGroup
 	wsCfg    ws.Config
 	seq      int // Snapshot sequence; used by the one goroutine that calls Snapshot
+	baseline procstat.Sample
 }
 
 // New checks cfg and builds a Driver; nothing is opened before Start.
@@ -81,6 +82,7 @@ func (d *Driver) Start() error {
 	if limit := raiseFileLimit(); limit != 0 && uint64(d.cfg.Conns)+64 > limit {
 		return fmt.Errorf("%w: %d connections need more than the open-file limit %d: use more processes", ErrConfig, d.cfg.Conns, limit)
 	}
+	d.baseline, _ = procstat.Read(0)
 	d.base = time.Now()
 	L := d.cfg.Loops
 	for i := 0; i < L; i++ {
@@ -131,8 +133,12 @@ func (d *Driver) RampDone() bool {
 	return true
 }
 
-// Drained reports whether no request is outstanding any more.
+// Drained reports whether the run is draining (or stopped) and no request is outstanding any
+// more.
 func (d *Driver) Drained() bool {
+	if d.Phase() < PhaseDrain {
+		return false
+	}
 	for _, l := range d.loops {
 		if !l.drained.Load() {
 			return false
@@ -154,5 +160,6 @@ func (d *Driver) Snapshot() Snapshot {
 	if ps, err := procstat.Read(0); err == nil {
 		s.SelfCPU, s.SelfRSS = ps.CPU, ps.RSS
 	}
+	s.BaseCPU, s.BaseRSS = d.baseline.CPU, d.baseline.RSS
 	return s
 }

@@ -12,7 +12,7 @@ import (
 const (
 	readBufferSize  = 64 << 10
 	maxEvents       = 256
-	publishInterval = int64(200 * time.Millisecond)
+	publishInterval = int64(100 * time.Millisecond)
 	sendBurst       = 512 // open-loop sends per loop iteration at most, so reads are not starved
 	pickTries       = 64  // connections tried by an open-loop send before it counts as unsent
 )
@@ -138,6 +138,8 @@ func (l *loop) run() {
 		}
 		l.wheel.advance(l.clock(), l.fireFn)
 		if l.now >= l.nextPublish {
+			l.updateRampDone()
+			l.updateDrained()
 			l.publish()
 		}
 		n, err := l.poll.wait(l.events, l.timeout())
@@ -222,12 +224,22 @@ func (l *loop) rampStep() {
 	l.updateRampDone()
 }
 
+// updateRampDone and updateDrained keep the flags the controller polls. When a flag turns true
+// the loop publishes first, so that a snapshot that sees the flag also holds every event before it.
 func (l *loop) updateRampDone() {
-	l.rampDone.Store(l.nextConn >= len(l.conns) && l.g.Connecting == 0)
+	done := l.nextConn >= len(l.conns) && l.g.Connecting == 0
+	if done && !l.rampDone.Load() {
+		l.publish()
+	}
+	l.rampDone.Store(done)
 }
 
 func (l *loop) updateDrained() {
-	l.drained.Store(l.g.Inflight == 0)
+	done := l.g.Inflight == 0
+	if done && l.phase >= PhaseDrain && !l.drained.Load() {
+		l.publish()
+	}
+	l.drained.Store(done)
 }
 
 // sendDue sends the open-loop messages whose intended time has come. Each keeps its intended
@@ -269,8 +281,6 @@ func (l *loop) pick() *conn {
 
 // publish hands this loop's numbers to the collector.
 func (l *loop) publish() {
-	l.updateRampDone()
-	l.updateDrained()
 	l.d.coll.publish(l.id, &l.st, l.g)
 	l.st.reset()
 	l.nextPublish = l.clock() + publishInterval

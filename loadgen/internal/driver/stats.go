@@ -166,6 +166,8 @@ type Snapshot struct {
 	Errors   map[string]uint64 `json:"errors,omitempty"`
 	SelfCPU  float64           `json:"self_cpu"` // CPU seconds of the reporting process
 	SelfRSS  int64             `json:"self_rss"` // resident bytes of the reporting process
+	BaseCPU  float64           `json:"base_cpu"` // the same, just before the first connection
+	BaseRSS  int64             `json:"base_rss"`
 	Children int               `json:"children,omitempty"`
 }
 
