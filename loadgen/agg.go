@@ -86,8 +86,8 @@ type aggregator struct {
 	lastRow time.Time
 	servers []*server
 	selfCPU float64 // at the previous row
-	atRamp     mark // when the ramp ended
-	atHold     mark // when the hold ended
+	atRamp  mark    // when the ramp ended
+	atHold  mark    // when the hold ended
 }
 
 // mark is the state of the run at a phase change (as of the latest snapshots).
