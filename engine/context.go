@@ -121,7 +121,8 @@ func (c *Context) ID() uint32 { return c.id }
 // IsNotify reports whether the message is a notify (never answered).
 func (c *Context) IsNotify() bool { return c.typ == codec.Notify }
 
-// Start returns when the engine began processing the message.
+// Start returns when the engine began processing the message, if a filter of the server
+// implements StartStamper (the built-in Time and Timeout filters do); otherwise the zero Time.
 func (c *Context) Start() time.Time { return c.start }
 
 // RawBody returns the body as received: pomelo-protobuf bytes for routes with a client

@@ -93,8 +93,8 @@ func stripMember(dst, text []byte, key string) (out, value []byte, err error) {
 		return nil, nil, errBadJSON
 	}
 	type member struct {
-		start, end int
-		drop       bool
+		comma, start, end int // comma: index of the ',' before the member (0 for the first)
+		drop              bool
 	}
 	var members [16]member
 	list := members[:0]
@@ -104,6 +104,7 @@ func stripMember(dst, text []byte, key string) (out, value []byte, err error) {
 	if i < len(text) && text[i] == '}' {
 		return nil, nil, errNoSignature
 	}
+	comma := 0
 	for {
 		keyStart := i
 		keyEnd, ok := skipString(text, i)
@@ -118,7 +119,7 @@ func stripMember(dst, text []byte, key string) (out, value []byte, err error) {
 			return nil, nil, errBadJSON
 		}
 		drop := isKey(text[keyStart:keyEnd], key)
-		list = append(list, member{keyStart, i, drop})
+		list = append(list, member{comma, keyStart, i, drop})
 		if drop {
 			if text[valStart] != '"' || hasEscape(text[valStart+1:i-1]) {
 				return nil, nil, errNoSignature
@@ -134,6 +135,7 @@ func stripMember(dst, text []byte, key string) (out, value []byte, err error) {
 		if text[i] != ',' {
 			return nil, nil, errBadJSON
 		}
+		comma = i
 		i = skipSpace(text, i+1)
 	}
 	if skipSpace(text, i+1) != len(text) {
@@ -143,20 +145,25 @@ func stripMember(dst, text []byte, key string) (out, value []byte, err error) {
 		return nil, nil, errNoSignature
 	}
 	value = append([]byte(nil), val...) // copied before dst may overwrite text
-	n := len(list)
-	dst = append(dst, text[:list[0].start]...)
-	kept := 0
+	// Cut each dropped member: from the comma before it when a kept member precedes it (so the
+	// text around the others stays as it was), else up to the start of the next member.
+	last, kept := 0, false
 	for k, m := range list {
-		if m.drop {
+		if !m.drop {
+			kept = true
 			continue
 		}
-		if kept > 0 {
-			dst = append(dst, text[list[k-1].end:m.start]...) // the original separator
+		from, to := m.comma, m.end
+		if !kept {
+			from = m.start
+			if k+1 < len(list) {
+				to = list[k+1].start
+			}
 		}
-		dst = append(dst, text[m.start:m.end]...)
-		kept++
+		dst = append(dst, text[last:from]...)
+		last = to
 	}
-	return append(dst, text[list[n-1].end:]...), value, nil
+	return append(dst, text[last:]...), value, nil
 }
 
 // isKey reports whether quoted is the JSON string of key, written without escapes.

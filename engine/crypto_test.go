@@ -157,7 +157,7 @@ func TestStripMember(t *testing.T) {
 		{`{"a":1,"__crypto__":"ab"}`, `{"a":1}`, "ab"},
 		{`{"__crypto__":"ab","a":1}`, `{"a":1}`, "ab"},
 		{`{"__crypto__":"ab"}`, `{}`, "ab"},
-		{` { "a" : 1 , "__crypto__" : "ab" , "b" : [ 1 , 2 ] } `, ` { "a" : 1 , "b" : [ 1 , 2 ] } `, "ab"},
+		{` { "a" : 1 , "__crypto__" : "ab" , "b" : [ 1 , 2 ] } `, ` { "a" : 1  , "b" : [ 1 , 2 ] } `, "ab"},
 		{`{"__crypto__":"x","a":{"__crypto__":"nested"},"__crypto__":"y"}`, `{"a":{"__crypto__":"nested"}}`, "y"},
 		{`{"a":"}\"","__crypto__":"0f"}`, `{"a":"}\""}`, "0f"},
 	} {

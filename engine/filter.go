@@ -29,6 +29,32 @@ type Filter interface {
 	AfterFilter
 }
 
+// StartStamper is implemented by filters that read Context.Start. Reading the clock costs as much
+// as a small request, so the engine stamps requests on arrival only when a filter of the server
+// says it needs it (the built-in Time and Timeout filters do).
+type StartStamper interface {
+	UsesStart() bool
+}
+
+// usesStart reports whether any of the filters needs the arrival stamp.
+func usesStart[B BeforeFilter, A AfterFilter](gb []B, ga []A, lb []B, la []A) bool {
+	for _, l := range [][]B{gb, lb} {
+		for _, f := range l {
+			if s, ok := any(f).(StartStamper); ok && s.UsesStart() {
+				return true
+			}
+		}
+	}
+	for _, l := range [][]A{ga, la} {
+		for _, f := range l {
+			if s, ok := any(f).(StartStamper); ok && s.UsesStart() {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // BeforeFunc adapts a function to BeforeFilter.
 type BeforeFunc func(ctx *Context) error
 

@@ -230,6 +230,9 @@ func NewTimeout(cfg TimeoutConfig, opts ...FilterOption) (*Timeout, error) {
 	return &Timeout{timeout: cfg.Timeout, maxSize: int64(cfg.MaxSize), hooks: applyFilterOptions(opts)}, nil
 }
 
+// UsesStart implements StartStamper.
+func (f *Timeout) UsesStart() bool { return true }
+
 // Tracked returns how many requests are being timed.
 func (f *Timeout) Tracked() int { return int(f.live.Load()) }
 
@@ -279,6 +282,9 @@ type RouteTiming struct {
 
 // NewTime returns a Time filter.
 func NewTime(opts ...FilterOption) *Time { return &Time{hooks: applyFilterOptions(opts)} }
+
+// UsesStart implements StartStamper: the engine stamps requests on arrival.
+func (f *Time) UsesStart() bool { return true }
 
 // Before implements BeforeFilter (nothing to do: the engine stamps every request on arrival).
 func (f *Time) Before(*Context) error { return nil }

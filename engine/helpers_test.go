@@ -236,3 +236,17 @@ func mustHandle(t testing.TB, err error) {
 	t.Helper()
 	requireNoError(t, err)
 }
+
+// nopConn accepts everything and keeps nothing.
+type nopConn struct {
+	id  uint64
+	pub *rsa.PublicKey
+	n   int
+}
+
+func (c *nopConn) ID() uint64                { return c.id }
+func (c *nopConn) PublicKey() *rsa.PublicKey { return c.pub }
+func (c *nopConn) Kick(string)               {}
+func (c *nopConn) Close() error              { return nil }
+func (c *nopConn) Enqueue(p []byte) error    { c.n += len(p); return nil }
+func (c *nopConn) Flush() error              { return nil }

@@ -85,7 +85,7 @@ func (c *bodyCodec[T]) decode(ctx *Context, pooled bool) (*T, error) {
 	}
 	switch c.kind {
 	case kindRaw:
-		if ctx.reqPB == nil && !json.Valid(body) {
+		if ctx.reqPB == nil && !validJSON(body) {
 			body = emptyObject
 		}
 		var v *T

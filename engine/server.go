@@ -56,6 +56,7 @@ type Server struct {
 	before       []BeforeFilter
 	after        []AfterFilter
 	errHandler   ErrorHandler
+	stamp        bool // some filter reads Context.Start: stamp every request on arrival
 
 	sessions *SessionService
 	channels *ChannelService
@@ -159,6 +160,7 @@ func (a *App) NewServer(cfg ServerConfig, opts ...ServerOption) (*Server, error)
 	}
 	s.globalBefore, s.globalAfter = a.globalBefore, a.globalAfter
 	s.before, s.after, s.errHandler = a.chainFor(cfg.Type)
+	s.stamp = usesStart(s.globalBefore, s.globalAfter, s.before, s.after)
 	s.byCode = make([]*route, table.Len())
 	for code, name := range table.All() {
 		r := a.routes[name]
@@ -323,7 +325,9 @@ func (s *Server) acquire(sess *Session, m *codec.Message, r *route) *Context {
 	c.srv, c.sess, c.route = s, sess, r
 	c.typ, c.id, c.body = m.Type, m.ID, m.Body
 	c.reqPB = s.reqPB(r)
-	c.start = time.Now()
+	if s.stamp {
+		c.start = time.Now()
+	}
 	c.inline, c.pooled = true, true
 	return c
 }
@@ -409,7 +413,7 @@ func (c *Context) forward() bool {
 		c.susp.Store(suspRunning)
 		return false
 	}
-	if c.reqPB == nil && !json.Valid(body) {
+	if c.reqPB == nil && !validJSON(body) {
 		body = emptyObject
 	}
 	c.srv.stats.forwarded.Add(1)
