@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -13,7 +14,7 @@ import (
 
 // row is one second of the run, summed over every process.
 type row struct {
-	T          float64   `json:"t"` // seconds since the start
+	T          float64   `json:"t"` // end of the second, in seconds since the start
 	Phase      string    `json:"phase"`
 	Open       int64     `json:"open"`
 	Ready      int64     `json:"ready"`
@@ -51,6 +52,7 @@ type server struct {
 	rampRSS  int64   // RSS when the ramp ended
 	holdCPU0 float64 // CPU seconds when the hold started
 	holdCPU1 float64 // ... and when it ended
+	perSec   []procstat.Sample
 	err      string
 }
 
@@ -70,24 +72,44 @@ func (s *server) sample() (procstat.Sample, bool) {
 	return ps, true
 }
 
+// pending is a second whose snapshots are still arriving.
+type pending struct {
+	k       int
+	c       driver.Counts
+	lat     hist.Histogram
+	push    hist.Histogram
+	selfCPU []float64 // latest cumulative CPU seconds per worker within the second
+	selfRSS []int64
+}
+
 // aggregator merges the snapshots of every worker, exactly: counters add, histograms merge.
+//
+// Each snapshot covers the events of one worker since its previous one (250 ms). It is booked to
+// the second that holds the middle of that span, on the worker's clock (which starts with the
+// parent's, give or take a process start). A second is complete once every running worker has
+// reported past its end; then it becomes a row.
 type aggregator struct {
 	start   time.Time
 	total   driver.Counts
 	lat     hist.Histogram // whole run
 	hs      hist.Histogram
 	push    hist.Histogram
-	winC    driver.Counts // since the last row
-	winLat  hist.Histogram
-	winPush hist.Histogram
 	last    []driver.Snapshot // latest per worker
+	prevEl  []float64         // Elapsed of the previous snapshot per worker
+	done    []bool
+	pend    []*pending
+	cpuSeen []float64 // per worker, cumulative CPU at the end of the last row
 	errors  map[string]uint64
 	rows    []row
-	lastRow time.Time
 	servers []*server
-	selfCPU float64 // at the previous row
-	atRamp  mark    // when the ramp ended
-	atHold  mark    // when the hold ended
+	phases  []phaseAt // phase changes, parent clock
+	atRamp  mark      // when the ramp ended
+	atHold  mark      // when the hold ended
+}
+
+type phaseAt struct {
+	t     float64
+	phase string
 }
 
 // mark is the state of the run at a phase change (as of the latest snapshots).
@@ -98,47 +120,160 @@ type mark struct {
 	open    int64
 }
 
-func (a *aggregator) mark() mark {
-	cpu, rss, _, _ := a.self()
-	return mark{c: a.total, selfCPU: cpu, selfRSS: rss, open: a.gauges().Open}
-}
-
-func (a *aggregator) markRamp() { a.atRamp = a.mark() }
-func (a *aggregator) markHold() { a.atHold = a.mark() }
-
 func newAggregator(workers int, pids []int) *aggregator {
-	a := &aggregator{start: time.Now(), last: make([]driver.Snapshot, workers), errors: map[string]uint64{}}
-	a.lastRow = a.start
+	a := &aggregator{start: time.Now(), last: make([]driver.Snapshot, workers), prevEl: make([]float64, workers),
+		done: make([]bool, workers), cpuSeen: make([]float64, workers), errors: map[string]uint64{},
+		phases: []phaseAt{{0, driver.PhaseRamp.String()}}}
 	for _, p := range pids {
 		s := &server{pid: p}
-		s.sample()
+		if ps, ok := s.sample(); ok {
+			s.perSec = append(s.perSec, ps)
+		}
 		a.servers = append(a.servers, s)
 	}
 	return a
 }
 
-// add merges one snapshot of worker i.
+func (a *aggregator) since(t time.Time) float64 { return t.Sub(a.start).Seconds() }
+
+// setPhase records a phase change at parent time now.
+func (a *aggregator) setPhase(now time.Time, p driver.Phase) {
+	a.phases = append(a.phases, phaseAt{a.since(now), p.String()})
+}
+
+func (a *aggregator) phaseAt(t float64) string {
+	p := a.phases[0].phase
+	for _, ph := range a.phases {
+		if ph.t <= t {
+			p = ph.phase
+		}
+	}
+	return p
+}
+
+// sampleServers records the servers' usage at the start of each second of the parent's clock.
+func (a *aggregator) sampleServers(now time.Time) {
+	k := int(a.since(now))
+	for _, s := range a.servers {
+		for len(s.perSec) > 0 && len(s.perSec) <= k {
+			ps, ok := s.sample()
+			if !ok {
+				ps = s.perSec[len(s.perSec)-1]
+			}
+			s.perSec = append(s.perSec, ps)
+		}
+	}
+}
+
+// add merges snapshot s of worker i.
 func (a *aggregator) add(i int, s *driver.Snapshot) error {
-	for _, p := range []struct {
-		h  [2]*hist.Histogram
-		sp *hist.Sparse
-	}{{[2]*hist.Histogram{&a.lat, &a.winLat}, &s.Lat}, {[2]*hist.Histogram{&a.hs, nil}, &s.HS},
-		{[2]*hist.Histogram{&a.push, &a.winPush}, &s.Push}} {
-		for _, h := range p.h {
-			if h != nil {
-				if err := h.AddSparse(p.sp); err != nil {
-					return err
-				}
+	mid := (a.prevEl[i] + s.Elapsed) / 2
+	a.prevEl[i] = s.Elapsed
+	p := a.pendingFor(int(math.Floor(mid)))
+	for _, h := range []struct {
+		dst []*hist.Histogram
+		sp  *hist.Sparse
+	}{{[]*hist.Histogram{&a.lat, &p.lat}, &s.Lat}, {[]*hist.Histogram{&a.hs}, &s.HS}, {[]*hist.Histogram{&a.push, &p.push}, &s.Push}} {
+		for _, d := range h.dst {
+			if err := d.AddSparse(h.sp); err != nil {
+				return err
 			}
 		}
 	}
 	a.total.Add(&s.C)
-	a.winC.Add(&s.C)
+	p.c.Add(&s.C)
+	p.selfCPU[i], p.selfRSS[i] = s.SelfCPU, s.SelfRSS
 	for k, v := range s.Errors {
 		a.errors[k] += v
 	}
 	a.last[i] = *s
+	if s.Final {
+		a.done[i] = true
+	}
 	return nil
+}
+
+func (a *aggregator) pendingFor(k int) *pending {
+	if n := len(a.rows); n > 0 {
+		k = max(k, int(math.Round(a.rows[n-1].T))) // a straggler for a closed second goes to the next one
+	}
+	for _, p := range a.pend {
+		if p.k == k {
+			return p
+		}
+	}
+	p := &pending{k: k, selfCPU: make([]float64, len(a.last)), selfRSS: make([]int64, len(a.last))}
+	i := len(a.pend)
+	for i > 0 && a.pend[i-1].k > k {
+		i--
+	}
+	a.pend = append(a.pend, nil)
+	copy(a.pend[i+1:], a.pend[i:])
+	a.pend[i] = p
+	return p
+}
+
+// complete turns the seconds every running worker has reported past into rows and returns them;
+// with all set, it flushes every pending second (end of run).
+func (a *aggregator) complete(all bool) []row {
+	horizon := math.Inf(1)
+	for i := range a.last {
+		if !a.done[i] {
+			horizon = min(horizon, a.prevEl[i])
+		}
+	}
+	var out []row
+	for len(a.pend) > 0 && (all || float64(a.pend[0].k+1) <= horizon) {
+		p := a.pend[0]
+		a.pend = a.pend[1:]
+		out = append(out, a.row(p, all && len(a.pend) == 0))
+	}
+	return out
+}
+
+// row summarizes a completed second.
+func (a *aggregator) row(p *pending, last bool) row {
+	g := a.gauges()
+	c := &p.c
+	secs := 1.0
+	end := float64(p.k + 1)
+	if last {
+		maxEl := 0.0
+		for i := range a.last {
+			maxEl = max(maxEl, a.last[i].Elapsed)
+		}
+		if maxEl > float64(p.k) && maxEl < end {
+			secs, end = maxEl-float64(p.k), maxEl
+		}
+	}
+	r := row{T: end, Phase: a.phaseAt(float64(p.k) + secs/2), Open: g.Open, Ready: g.Ready, Connecting: g.Connecting,
+		Inflight: g.Inflight, Handshakes: c[driver.Handshakes], Requests: c[driver.Requests],
+		Responses: c[driver.Responses], Errors: c[driver.ErrResponses] + c[driver.ProtoErrors],
+		Timeouts: c[driver.Timeouts], Notifies: c[driver.Notifies], Pushes: c[driver.PushesMatched],
+		Dropped: c.Dropped(), Failed: c[driver.ConnFailed], Seconds: secs,
+		P50: ms(p.lat.ValueAt(0.5)), P90: ms(p.lat.ValueAt(0.9)), P99: ms(p.lat.ValueAt(0.99)),
+		Max: ms(p.lat.Max()), PushP50: ms(p.push.ValueAt(0.5)), PushP99: ms(p.push.ValueAt(0.99))}
+	for _, s := range a.servers {
+		cpu, rss := 0.0, int64(0)
+		if p.k+1 < len(s.perSec) {
+			cpu = (s.perSec[p.k+1].CPU - s.perSec[p.k].CPU) * 100
+			rss = s.perSec[p.k+1].RSS
+		} else if n := len(s.perSec); n > 0 {
+			rss = s.perSec[n-1].RSS
+		}
+		r.ServerCPU = append(r.ServerCPU, cpu)
+		r.ServerRSS = append(r.ServerRSS, rss)
+	}
+	for i := range a.last {
+		if p.selfCPU[i] == 0 { // no snapshot of worker i in this second
+			continue
+		}
+		r.SelfCPU += (p.selfCPU[i] - max(a.cpuSeen[i], a.last[i].BaseCPU)) / secs * 100
+		a.cpuSeen[i] = p.selfCPU[i]
+		r.SelfRSS += p.selfRSS[i]
+	}
+	a.rows = append(a.rows, r)
+	return r
 }
 
 // gauges returns the current gauges summed over the workers.
@@ -164,45 +299,15 @@ func (a *aggregator) self() (cpu float64, rss int64, baseCPU float64, baseRSS in
 	return
 }
 
-func ms(ns int64) float64 { return float64(ns) / 1e6 }
-
-// row closes the current second and returns its summary.
-func (a *aggregator) row(now time.Time, phase string) row {
-	secs := now.Sub(a.lastRow).Seconds()
-	a.lastRow = now
-	g := a.gauges()
-	c := &a.winC
-	r := row{T: now.Sub(a.start).Seconds(), Phase: phase, Open: g.Open, Ready: g.Ready, Connecting: g.Connecting,
-		Inflight: g.Inflight, Handshakes: c[driver.Handshakes], Requests: c[driver.Requests],
-		Responses: c[driver.Responses], Errors: c[driver.ErrResponses] + c[driver.ProtoErrors],
-		Timeouts: c[driver.Timeouts], Notifies: c[driver.Notifies], Pushes: c[driver.PushesMatched],
-		Dropped: c.Dropped(), Failed: c[driver.ConnFailed], Seconds: secs,
-		P50: ms(a.winLat.ValueAt(0.5)), P90: ms(a.winLat.ValueAt(0.9)), P99: ms(a.winLat.ValueAt(0.99)),
-		Max: ms(a.winLat.Max()), PushP50: ms(a.winPush.ValueAt(0.5)), PushP99: ms(a.winPush.ValueAt(0.99))}
-	for _, s := range a.servers {
-		prev := s.last
-		cpu, rss := 0.0, int64(0)
-		if ps, ok := s.sample(); ok && secs > 0 {
-			cpu, rss = (ps.CPU-prev.CPU)/secs*100, ps.RSS
-		}
-		r.ServerCPU = append(r.ServerCPU, cpu)
-		r.ServerRSS = append(r.ServerRSS, rss)
-	}
-	selfCPU, selfRSS, _, _ := a.self()
-	if secs > 0 && a.selfCPU > 0 {
-		r.SelfCPU = (selfCPU - a.selfCPU) / secs * 100
-	}
-	a.selfCPU, r.SelfRSS = selfCPU, selfRSS
-	a.winC = driver.Counts{}
-	if a.winLat.Count() > 0 {
-		a.winLat.Reset()
-	}
-	if a.winPush.Count() > 0 {
-		a.winPush.Reset()
-	}
-	a.rows = append(a.rows, r)
-	return r
+func (a *aggregator) mark() mark {
+	cpu, rss, _, _ := a.self()
+	return mark{c: a.total, selfCPU: cpu, selfRSS: rss, open: a.gauges().Open}
 }
+
+func (a *aggregator) markRamp() { a.atRamp = a.mark() }
+func (a *aggregator) markHold() { a.atHold = a.mark() }
+
+func ms(ns int64) float64 { return float64(ns) / 1e6 }
 
 // progress formats a row as the live status line.
 func progress(r *row, conns int, tot *driver.Counts) string {

@@ -67,6 +67,7 @@ func runParent(o *options, fs *flag.FlagSet, status io.Writer) (*result, error) 
 	phase := driver.PhaseRamp
 	setPhase := func(p driver.Phase) {
 		phase = p
+		agg.setPhase(time.Now(), p)
 		for _, w := range workers {
 			if !w.done {
 				w.setPhase(p)
@@ -82,8 +83,14 @@ func runParent(o *options, fs *flag.FlagSet, status io.Writer) (*result, error) 
 	}
 	tick := time.NewTicker(controlTick)
 	defer tick.Stop()
-	nextRow := m.start.Add(time.Second)
 	var snapErr error
+	emit := func(rows []row) {
+		for i := range rows {
+			if status != nil {
+				fmt.Fprintln(status, progress(&rows[i], o.conns, &agg.total))
+			}
+		}
+	}
 	for {
 		select {
 		case <-tick.C:
@@ -126,24 +133,13 @@ func runParent(o *options, fs *flag.FlagSet, status io.Writer) (*result, error) 
 			}
 		}
 		now := time.Now()
+		agg.sampleServers(now)
 		if alive == 0 {
 			m.end = now
-			r := agg.row(now, "end")
-			if status != nil {
-				fmt.Fprintln(status, progress(&r, o.conns, &agg.total))
-			}
+			emit(agg.complete(true))
 			break
 		}
-		if !now.Before(nextRow) {
-			r := agg.row(now, phase.String())
-			if status != nil {
-				fmt.Fprintln(status, progress(&r, o.conns, &agg.total))
-			}
-			nextRow = nextRow.Add(time.Second)
-			if nextRow.Before(now) {
-				nextRow = now.Add(time.Second)
-			}
-		}
+		emit(agg.complete(false))
 		switch phase {
 		case driver.PhaseRamp:
 			done := true

@@ -209,8 +209,8 @@ func buildResult(o *options, a *aggregator, m *marks) *result {
 		if row.Seconds > 0 {
 			r.HandshakePeak = max(r.HandshakePeak, float64(row.Handshakes)/row.Seconds)
 			// Whole seconds inside the hold only.
-			if row.Phase == "hold" && i > 0 && a.rows[i-1].Phase == "hold" {
-				perSec = append(perSec, float64(row.Responses)/row.Seconds)
+			if row.Seconds == 1 && row.T-1 >= ramp && row.T <= ramp+hold {
+				perSec = append(perSec, float64(row.Responses+row.Notifies)/row.Seconds)
 			}
 		}
 	}
