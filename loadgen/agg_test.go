@@ -41,7 +41,7 @@ func TestAggregatorBooksSnapshotsBySecond(t *testing.T) {
 	if len(rows) != 1 {
 		t.Fatalf("worker 1 has not passed 2 s: %d rows, want 1", len(rows))
 	}
-	s1 := snap(2.0, 100, 3e6)
+	s1 := snap(2.0, 200, 3e6) // covers the two snapshots it skipped
 	s1.Final = true
 	a.add(1, &s1)
 	rows = append(rows, a.complete(true)...)
