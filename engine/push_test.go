@@ -65,23 +65,26 @@ func TestPushEncodedOnce(t *testing.T) {
 	}
 }
 
-// With the buffered scheduler, pushes and responses wait for the tick and leave together.
+// With the buffered scheduler, pushes wait for the tick and leave together; responses to a read
+// batch still leave at the end of the batch.
 func TestBufferedSchedulerBatches(t *testing.T) {
 	e := newEnv(t, AppConfig{}, func(app *App) {
 		mustHandle(t, Handle(app, "connector.h.echo", echoRaw))
 	}, ServerConfig{Scheduler: scheduler.Config{Kind: scheduler.Buffered, FlushInterval: 30 * time.Millisecond}})
 	c, s := e.connect()
 	e.send(s, request(1, "connector.h.echo", `{"r":1}`))
+	msgs, _ := c.messages(t)
+	requireEqual(t, len(msgs), 1)
 	for i := 0; i < 3; i++ {
 		requireNoError(t, e.srv.PushToSessions("onTick", map[string]int{"i": i}, s.ID()))
 	}
 	msgs, pending := c.messages(t)
-	requireEqual(t, len(msgs), 0)
+	requireEqual(t, len(msgs), 1)
 	if pending == 0 {
 		t.Fatal("nothing queued")
 	}
 	msgs = c.waitMessages(t, 4)
-	requireEqual(t, c.flushCount(), 1)
+	requireEqual(t, c.flushCount(), 2)
 	requireEqual(t, msgs[0].Type, codec.Response)
 	requireEqual(t, msgs[3].Type, codec.Push)
 }

@@ -243,12 +243,12 @@ func (s *Server) open(c Conn) *Session { return s.sessions.create(c) }
 // closed removes the session of a closed connection.
 func (s *Server) closed(sess *Session, reason string) { s.sessions.remove(sess, reason) }
 
-// readBatchDone flushes the responses enqueued during one read, with one write (or hands the
-// connection to the buffered scheduler).
+// readBatchDone flushes the responses enqueued during one read, with one write, whatever the
+// scheduler (pushes follow the scheduler's policy; responses to a read batch leave at its end).
 func (s *Server) readBatchDone(sess *Session) {
 	if sess.needFlush {
 		sess.needFlush = false
-		s.sched.Pending(sess.conn)
+		_ = sess.conn.Flush()
 	}
 }
 
@@ -431,3 +431,6 @@ func (c *Context) forward() bool {
 	})
 	return c.park()
 }
+
+// SchedulerStats returns the push scheduler's counters (one Flush is one write).
+func (s *Server) SchedulerStats() scheduler.Stats { return s.sched.Stats() }

@@ -35,6 +35,9 @@ type Config struct {
 	Addr string
 	// Scheduler is the push scheduler (zero: direct).
 	Scheduler scheduler.Config
+	// UseCrypto turns on pomelo's useCrypto (clients must sign their messages; the demo's
+	// pomelo-protobuf routes cannot carry a signature, as in pomelo).
+	UseCrypto bool
 	// Logger receives the logs; nil means slog.Default().
 	Logger *slog.Logger
 }
@@ -121,7 +124,7 @@ func New(cfg Config, opts ...engine.ServerOption) (*Demo, error) {
 	}
 	scfg := engine.ServerConfig{
 		ID: info.ID, Type: info.Type,
-		UseDict: true, UseProtobuf: true,
+		UseDict: true, UseProtobuf: true, UseCrypto: cfg.UseCrypto,
 		Scheduler: cfg.Scheduler,
 		Logger:    cfg.Logger,
 	}
