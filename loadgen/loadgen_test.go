@@ -1,10 +1,14 @@
 package main
 
 import (
+	"bytes"
+	"encoding/json"
+	"encoding/xml"
 	"fmt"
 	"io"
 	"math"
 	"os"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -254,5 +258,56 @@ func TestUsageErrors(t *testing.T) {
 		} else if !strings.Contains(err.Error(), "loadgen") && !strings.Contains(err.Error(), "driver") {
 			t.Errorf("%v: unexpected error %v", args, err)
 		}
+	}
+}
+
+func TestRunWritesReports(t *testing.T) {
+	srv := newTestServer(t, func(s *testServer) { s.pushEvery, s.pushCount = 50e6, 10 })
+	dir := t.TempDir()
+	var stdout, stderr strings.Builder
+	code := run([]string{"-scenario=echo", "-addr=" + srv.addr(), "-conns=3", "-hold=1200ms", "-qps=200",
+		"-json=" + dir + "/r.json", "-html=" + dir + "/r.html", "-pids=" + fmt.Sprint(os.Getpid())}, &stdout, &stderr)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	if !strings.Contains(stdout.String(), "latency   n=") || !strings.Contains(stderr.String(), " hold ") {
+		t.Fatalf("summary or progress missing:\n%s\n%s", stdout.String(), stderr.String())
+	}
+	b, err := os.ReadFile(dir + "/r.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r result
+	if err := json.Unmarshal(b, &r); err != nil {
+		t.Fatal(err)
+	}
+	if r.Counts[driver.Responses] == 0 || r.Counts[driver.Responses] != r.Counts[driver.Requests] ||
+		r.Latency.Count != r.Counts[driver.Responses] || len(r.Timeline) < 2 || len(r.Servers) != 1 ||
+		r.Servers[0].CPUTotal <= 0 || r.Servers[0].RSSMax <= 0 {
+		t.Fatalf("json result: %s", b)
+	}
+	if r.Counts[driver.Pushes] != 30 {
+		t.Errorf("pushes %d, want 30 (counted in every scenario)", r.Counts[driver.Pushes])
+	}
+	page, err := os.ReadFile(dir + "/r.html")
+	if err != nil {
+		t.Fatal(err)
+	}
+	svgs := regexp.MustCompile(`(?s)<svg.*?</svg>`).FindAll(page, -1)
+	if len(svgs) != 7 || bytes.Contains(page, []byte("http://")) && !bytes.Contains(page, []byte(`xmlns="http://www.w3.org/2000/svg"`)) {
+		t.Fatalf("%d charts", len(svgs))
+	}
+	for _, s := range svgs {
+		d := xml.NewDecoder(bytes.NewReader(s))
+		for {
+			if _, err := d.Token(); err == io.EOF {
+				break
+			} else if err != nil {
+				t.Fatalf("chart is not well-formed: %v\n%s", err, s)
+			}
+		}
+	}
+	if bytes.Contains(page, []byte("<script src")) || bytes.Contains(page, []byte("<link")) {
+		t.Fatal("report loads external resources")
 	}
 }

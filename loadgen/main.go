@@ -38,7 +38,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, err)
 		return 1
 	}
-	writeText(stdout, res)
+	text := stdout
+	if o.jsonOut == "-" {
+		text = stderr // stdout carries the JSON
+	}
+	writeText(text, res)
 	if o.jsonOut != "" {
 		if err := writeJSON(o.jsonOut, res); err != nil {
 			fmt.Fprintln(stderr, err)
