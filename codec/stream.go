@@ -8,7 +8,7 @@ var ErrNeedMore = errors.New("codec: need more input")
 
 // keepPartialCap is the largest straddle buffer the decoder keeps between packages; a larger one
 // (left behind by a big package) is dropped once that package has been returned.
-const keepPartialCap = 4 << 10
+const keepPartialCap = 4<<10 + HeaderSize // a 4 KiB body and its header still fit
 
 // Decoder reassembles packages from a byte stream that arrives in pieces of any size: several
 // packages per read, or one package over many reads. Whole packages inside one fed slice are
