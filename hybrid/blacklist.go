@@ -61,7 +61,7 @@ func addrOf(a net.Addr) netip.Addr {
 	switch v := a.(type) {
 	case *net.TCPAddr:
 		ip, _ := netip.AddrFromSlice(v.IP)
-		return ip
+		return ip.Unmap()
 	case nil:
 		return netip.Addr{}
 	}
@@ -69,5 +69,5 @@ func addrOf(a net.Addr) netip.Addr {
 	if err != nil {
 		return netip.Addr{}
 	}
-	return ap.Addr()
+	return ap.Addr().Unmap()
 }

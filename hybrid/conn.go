@@ -163,6 +163,9 @@ func (c *Conn) onNetpollClose(netpoll.Connection) error {
 	c.state.Store(stateClosed)
 	s := c.srv
 	s.wheel.Cancel(&c.timer)
+	if c.opened {
+		s.closers.Add(1) // before unregister: Shutdown waits for the registry to empty, then for closers
+	}
 	s.unregister(c)
 	s.stats.ActiveConns.Add(-1)
 	if c.counted {
@@ -175,7 +178,6 @@ func (c *Conn) onNetpollClose(netpoll.Connection) error {
 	if c.opened {
 		// Asynchronous, so that Closed never runs inside a Close, Kick or Send called by the
 		// application (which may hold its own locks), nor on the timing wheel or a poller.
-		s.closers.Add(1)
 		go func() {
 			defer s.closers.Done()
 			s.h.Closed(c, reason)

@@ -26,7 +26,8 @@ type outQueue struct {
 	pkts         int    // packages in buf
 	inflight     int    // bytes being written by the flusher
 	inflightPkts int    // packages being written by the flusher
-	ctrl         []byte // raw bytes written after buf's frame: HTTP response, WebSocket control frames
+	ctrl         []byte // raw bytes written before buf's frame: HTTP response, WebSocket pongs
+	closeFrame   []byte // a WebSocket Close frame, written after buf's frame
 	flushing     bool   // a flusher is running
 	closeAfter   uint8  // 1 + CloseReason to close with once the queue is flushed; 0 for none
 	tls          *tls.Conn
@@ -137,16 +138,27 @@ func (c *Conn) appendLocked(p []byte) {
 	o.buf = append(o.buf, p...)
 }
 
-// queueCtrlLocked appends raw bytes written after the queued packages' frame (HTTP responses,
-// WebSocket control frames).
+// queueCtrlLocked appends raw bytes written before the queued packages' frame by the next flush
+// (HTTP responses, WebSocket pongs: answered promptly, ahead of data).
 // Lock should be held.
 func (c *Conn) queueCtrlLocked(b []byte) {
 	c.out.ctrl = append(c.out.ctrl, b...)
 }
 
+// queueCloseFrameLocked sets the WebSocket Close frame written after everything queued. Only the
+// first one counts.
+// Lock should be held.
+func (c *Conn) queueCloseFrameLocked(b []byte) {
+	if c.out.closeFrame == nil {
+		c.out.closeFrame = append([]byte(nil), b...)
+	}
+}
+
 // emptyLocked reports whether nothing waits to be written.
 // Lock should be held.
-func (c *Conn) emptyLocked() bool { return c.out.buf == nil && len(c.out.ctrl) == 0 }
+func (c *Conn) emptyLocked() bool {
+	return c.out.buf == nil && len(c.out.ctrl) == 0 && len(c.out.closeFrame) == 0
+}
 
 // Flush writes everything queued, with one write per loop of the single-flusher scheme (see
 // outQueue). If another goroutine is flushing, Flush returns nil at once: that flusher writes what
@@ -162,14 +174,14 @@ func (c *Conn) Flush() error {
 	}
 	o.flushing = true
 	for !c.emptyLocked() && !c.isClosing() {
-		buf, pkts, ctrl := o.buf, o.pkts, o.ctrl
-		o.buf, o.pkts, o.ctrl = nil, 0, nil
+		buf, pkts, ctrl, cf := o.buf, o.pkts, o.ctrl, o.closeFrame
+		o.buf, o.pkts, o.ctrl, o.closeFrame = nil, 0, nil, nil
 		if buf != nil {
 			o.inflight, o.inflightPkts = len(buf)-c.headroom, pkts
 		}
 		tc := o.tls
 		c.mu.Unlock()
-		n, err := c.write(tc, buf, ctrl)
+		n, err := c.write(tc, ctrl, buf, cf)
 		c.mu.Lock()
 		o.inflight, o.inflightPkts = 0, 0
 		if err != nil {
@@ -195,9 +207,9 @@ func (c *Conn) Flush() error {
 	return nil
 }
 
-// write writes buf (framed as one binary WebSocket message when the connection is a WebSocket)
-// followed by ctrl, with one flush, and returns the bytes written. Only the flusher calls it.
-func (c *Conn) write(tc *tls.Conn, buf, ctrl []byte) (int, error) {
+// write writes ctrl, then buf (framed as one binary WebSocket message when the connection is a
+// WebSocket), then cf, with one flush, and returns the bytes written. Only the flusher calls it.
+func (c *Conn) write(tc *tls.Conn, ctrl, buf, cf []byte) (int, error) {
 	var data []byte
 	if len(buf) > c.headroom {
 		data = buf[c.headroom:]
@@ -208,30 +220,30 @@ func (c *Conn) write(tc *tls.Conn, buf, ctrl []byte) (int, error) {
 			data = buf[at:]
 		}
 	}
+	parts := [3][]byte{ctrl, data, cf}
+	n := 0
 	if tc != nil {
-		if len(data) > 0 {
-			if _, err := tc.Write(data); err != nil {
-				return 0, err
+		for _, p := range parts {
+			if len(p) > 0 {
+				if _, err := tc.Write(p); err != nil {
+					return 0, err
+				}
+				n += len(p)
 			}
 		}
-		if len(ctrl) > 0 {
-			if _, err := tc.Write(ctrl); err != nil {
-				return 0, err
-			}
-		}
-		return len(data) + len(ctrl), nil
+		return n, nil
 	}
 	w := c.nc.Writer()
-	if len(data) > 0 {
-		w.WriteBinary(data)
-	}
-	if len(ctrl) > 0 {
-		w.WriteBinary(ctrl)
+	for _, p := range parts {
+		if len(p) > 0 {
+			w.WriteBinary(p)
+			n += len(p)
+		}
 	}
 	if err := w.Flush(); err != nil {
 		return 0, err
 	}
-	return len(data) + len(ctrl), nil
+	return n, nil
 }
 
 // writeFailed counts and logs a failed flush and closes the connection.
@@ -248,12 +260,15 @@ func (c *Conn) writeFailed(err error) {
 	c.closeWith(CloseByPeer)
 }
 
-// closeAfterFlush makes the connection close with reason once everything queued so far has been
-// written; nothing can be queued after it.
-func (c *Conn) closeAfterFlush(reason CloseReason) {
+// closeAfterFlush makes the connection close with reason once everything queued so far, then the
+// WebSocket Close frame cf if not nil, has been written. Nothing can be queued after it.
+func (c *Conn) closeAfterFlush(reason CloseReason, cf []byte) {
 	c.mu.Lock()
 	if c.out.closeAfter == 0 {
 		c.out.closeAfter = uint8(reason) + 1
+		if cf != nil {
+			c.queueCloseFrameLocked(cf)
+		}
 	}
 	c.mu.Unlock()
 	c.Flush()
@@ -267,7 +282,7 @@ func (c *Conn) releaseOutLocked() {
 		c.srv.bufs.put(c.out.buf)
 		c.out.buf = nil
 	}
-	c.out.ctrl = nil
+	c.out.ctrl, c.out.closeFrame = nil, nil
 	c.out.pkts = 0
 }
 
@@ -295,7 +310,7 @@ func (c *Conn) Kick(reason string) {
 	}
 	if c.headroom > 0 {
 		var cf [16]byte
-		c.queueCtrlLocked(ws.AppendCloseFrame(cf[:0], ws.StatusNormalClosure, ""))
+		c.queueCloseFrameLocked(ws.AppendCloseFrame(cf[:0], ws.StatusNormalClosure, ""))
 	}
 	c.out.closeAfter = uint8(CloseKicked) + 1
 	c.mu.Unlock()

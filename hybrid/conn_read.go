@@ -86,7 +86,7 @@ func (c *Conn) abort(reason CloseReason) {
 // Reader only.
 func (c *Conn) finish(reason CloseReason) {
 	c.stopRead = true
-	c.closeAfterFlush(reason)
+	c.closeAfterFlush(reason, nil)
 }
 
 // sniff classifies the connection from its first bytes. Returns bytes needed, or 0.
@@ -96,9 +96,9 @@ func (c *Conn) sniff(r reader) int {
 	if avail == 0 {
 		return 1
 	}
-	head, _ := r.Peek(min(avail, maxSniff))
-	p, need := classify(head, !c.inTLS)
 	s := c.srv
+	head, _ := r.Peek(min(avail, maxSniff))
+	p, need := classify(head, !c.inTLS && s.tlsCfg != nil)
 	switch p {
 	case protoUndecided:
 		return need

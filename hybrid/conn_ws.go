@@ -17,7 +17,11 @@ type wsReader struct {
 // Reader only.
 func (c *Conn) upgrade(r reader) int {
 	s := c.srv
-	b, _ := r.Peek(r.Len())
+	limit := s.set.wsMaxHeader
+	if limit == 0 {
+		limit = ws.DefaultMaxHeaderSize
+	}
+	b, _ := r.Peek(min(r.Len(), limit))
 	var req ws.UpgradeRequest
 	n, err := s.wsFrames.ParseUpgrade(b, &req)
 	if err == ws.ErrShortBuffer {
@@ -37,9 +41,6 @@ func (c *Conn) upgrade(r reader) int {
 	c.queueCtrlLocked(ws.AppendUpgradeResponse(resp[:0], req.Key))
 	c.mu.Unlock()
 	r.Skip(n)
-	// Written now: a pomelo package pipelined behind the request would otherwise be answered in
-	// a frame written before the 101 (control bytes follow the frame in a flush).
-	c.Flush()
 	c.ws = &wsReader{}
 	c.ws.asm.Reset(&s.wsMessages)
 	c.mode = modeFrames
@@ -65,7 +66,7 @@ func (c *Conn) readFrame(r reader, b *batch) int {
 	if avail < 2 {
 		return 2
 	}
-	head, _ := r.Peek(min(avail, ws.MaxHeaderSize))
+	head, _ := r.Peek(min(avail, ws.MaxFrameHeaderSize))
 	h, hn, err := c.srv.wsFrames.ParseHeader(head)
 	if err == ws.ErrShortBuffer {
 		return hn
@@ -183,8 +184,6 @@ func (c *Conn) wsClose(code ws.StatusCode) {
 
 func (c *Conn) wsCloseReason(code ws.StatusCode, reason CloseReason) {
 	var cf [16]byte
-	c.mu.Lock()
-	c.queueCtrlLocked(ws.AppendCloseFrame(cf[:0], code, ""))
-	c.mu.Unlock()
-	c.finish(reason)
+	c.stopRead = true
+	c.closeAfterFlush(reason, ws.AppendCloseFrame(cf[:0], code, ""))
 }

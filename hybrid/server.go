@@ -50,6 +50,7 @@ type Server struct {
 	evl     netpoll.EventLoop
 	serving bool
 	addr    net.Addr
+	drained chan struct{} // closed by unregister when the registry empties during Shutdown
 }
 
 // NewServer validates cfg and returns a Server that will call h. Nothing is started until Serve.
@@ -189,7 +190,34 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Unlock()
 	var err error
 	if evl != nil {
-		err = evl.Shutdown(ctx)
+		err = evl.Shutdown(ctx) // closes the listener
+	}
+	for _, c := range s.snapshot() { // accepted while the first pass ran
+		c.closeWith(CloseServerShutdown)
+	}
+	if werr := s.waitDrained(ctx); werr != nil {
+		err = werr
+	}
+	s.wheel.Stop()
+	return err
+}
+
+// waitDrained waits until every connection's close callback has run and every Handler.Closed call
+// has returned.
+func (s *Server) waitDrained(ctx context.Context) error {
+	s.mu.Lock()
+	var drained chan struct{}
+	if s.nconns > 0 {
+		drained = make(chan struct{})
+		s.drained = drained
+	}
+	s.mu.Unlock()
+	if drained != nil {
+		select {
+		case <-drained:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 	}
 	done := make(chan struct{})
 	go func() {
@@ -198,11 +226,10 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}()
 	select {
 	case <-done:
+		return nil
 	case <-ctx.Done():
-		err = ctx.Err()
+		return ctx.Err()
 	}
-	s.wheel.Stop()
-	return err
 }
 
 // Close is Shutdown with a 5-second limit.
@@ -246,6 +273,10 @@ func (s *Server) unregister(c *Conn) {
 	}
 	c.prev, c.next = nil, nil
 	s.nconns--
+	if s.nconns == 0 && s.drained != nil {
+		close(s.drained) // sole closer, under s.mu
+		s.drained = nil
+	}
 	s.mu.Unlock()
 }
 

@@ -17,6 +17,13 @@ import "time"
 //	INITED, WAIT_ACK            HandshakeTimeout after the last byte received
 //	WORKING, heartbeats on      HeartbeatTimeout after the last HEARTBEAT received
 //	WORKING, heartbeats off     IdleTimeout after the last byte received or written
+//
+// After a stall of the whole process (machine overload, a long GC pause), the wheel catches up
+// in a burst while the readers have not yet seen what arrived meanwhile; a connection whose
+// socket still holds unread bytes is therefore given stallGraceTicks more before it times out.
+
+// stallGraceTicks is how long a timeout is deferred when the client's bytes are still in the kernel.
+const stallGraceTicks = 5
 
 // deadlineAfter returns the tick after which a connection idle for d has timed out. One tick is
 // added so that the timer never fires early (the wheel's current tick lags real time by up to a
@@ -67,6 +74,13 @@ func (s *Server) onTimer(c *Conn, now int64) {
 		s.wheel.Schedule(&c.timer, d)
 		return
 	}
+	if fd, ok := c.nc.(interface{ Fd() int }); ok && kernelPending(fd.Fd()) {
+		// Bytes wait in the kernel: the process was stalled (the wheel catches up faster than the
+		// reader). Give the reader a few ticks; a live poller drains the socket within them, so a
+		// slow client cannot use this to stay open.
+		s.wheel.Schedule(&c.timer, now+stallGraceTicks)
+		return
+	}
 	reason := CloseIdleTimeout
 	switch c.state.Load() {
 	case stateInited, stateWaitAck:
@@ -81,6 +95,6 @@ func (s *Server) onTimer(c *Conn, now int64) {
 	default:
 		return
 	}
-	s.log.Debug("hybrid: timeout", "id", c.id, "remote", c.nc.RemoteAddr(), "reason", reason)
+	s.log.Debug("hybrid: timeout", "id", c.id, "remote", c.nc.RemoteAddr(), "reason", reason, "deadline", c.deadline.Load(), "now", now)
 	c.closeWith(reason)
 }
