@@ -100,3 +100,31 @@ func BenchmarkCryptoVerify(b *testing.B) {
 		b.Fatal("signature rejected")
 	}
 }
+
+// BenchmarkValidJSON compares the body check with encoding/json.Valid (baseline twin).
+func BenchmarkValidJSON(b *testing.B) {
+	for _, size := range []int{27, 256, 4096} {
+		body := []byte(benchBody(size))
+		if size == 27 {
+			body = []byte(`{"x":1,"s":"frontend echo"}`)
+		}
+		b.Run("engine/"+strconv.Itoa(size), func(b *testing.B) {
+			b.SetBytes(int64(len(body)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if !validJSON(body) {
+					b.Fatal("invalid")
+				}
+			}
+		})
+		b.Run("encoding-json/"+strconv.Itoa(size), func(b *testing.B) {
+			b.SetBytes(int64(len(body)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if !json.Valid(body) {
+					b.Fatal("invalid")
+				}
+			}
+		})
+	}
+}
