@@ -17,10 +17,10 @@
 //	             out and Flush each member once — every package queued for it since the last tick
 //	             leaves in one write (one TCP write, or one WebSocket message)
 //
-// Pending(t) is the second entry point: the engine enqueues responses itself while it processes
-// one read batch and calls Pending once at the end of the batch (hybrid.Handler.ReadBatchDone).
-// Direct flushes t at once; Buffered adds t to the dirty set, so responses wait for the next tick
-// as they do in pomelo's buffer scheduler.
+// Pending(t) is the second entry point, for a caller that enqueued packages on t itself and wants
+// them flushed under the scheduler's policy: Direct flushes t at once; Buffered adds t to the dirty
+// set. (The engine does not use it for the responses of a read batch: those are flushed once at
+// the end of the batch, hybrid.Handler.ReadBatchDone, whatever the scheduler.)
 //
 // # Bounds and ownership
 //
