@@ -1,0 +1,63 @@
+package hybrid
+
+import (
+	"net"
+	"sync/atomic"
+	"testing"
+
+	"github.com/cloudwego/netpoll"
+)
+
+// fakeConn stands in for a netpoll connection in tests that drive the read path directly: writes
+// go to a LinkBuffer, Close is recorded. Any other method panics (the embedded interface is nil).
+type fakeConn struct {
+	netpoll.Connection
+	out    *netpoll.LinkBuffer
+	closed atomic.Bool
+}
+
+var fakeAddr = &net.TCPAddr{IP: net.IPv4(192, 0, 2, 1), Port: 1}
+
+func (f *fakeConn) Close() error           { f.closed.Store(true); return nil }
+func (f *fakeConn) Writer() netpoll.Writer { return f.out }
+func (f *fakeConn) RemoteAddr() net.Addr   { return fakeAddr }
+func (f *fakeConn) LocalAddr() net.Addr    { return fakeAddr }
+func (f *fakeConn) IsActive() bool         { return !f.closed.Load() }
+func (f *fakeConn) Reader() netpoll.Reader { panic("fakeConn: Reader") }
+func (f *fakeConn) String() string         { return "fakeConn" }
+
+// nopHandler accepts every handshake and does nothing else.
+type nopHandler struct{}
+
+func (nopHandler) Handshake(*Conn, *HandshakeRequest) HandshakeResult {
+	return HandshakeResult{Code: 200}
+}
+func (nopHandler) Open(*Conn)                {}
+func (nopHandler) Data(*Conn, []byte)        {}
+func (nopHandler) ReadBatchDone(*Conn)       {}
+func (nopHandler) Closed(*Conn, CloseReason) {}
+
+// newFakeConn returns a server (not serving: its wheel never runs) and a connection on a
+// fakeConn, in the sniffing state.
+func newFakeConn(t testing.TB, cfg Config, h Handler) (*Server, *Conn, *fakeConn) {
+	t.Helper()
+	if cfg.Logger == nil {
+		cfg.Logger = testLogger()
+	}
+	s, err := NewServer(cfg, h)
+	requireNoError(t, err, "NewServer")
+	f := &fakeConn{out: netpoll.NewLinkBuffer()}
+	return s, newConn(s, f), f
+}
+
+// sliceReader is a reader over a fixed slice, for allocation tests.
+type sliceReader struct {
+	b   []byte
+	off int
+}
+
+func (r *sliceReader) Len() int { return len(r.b) - r.off }
+func (r *sliceReader) Peek(n int) ([]byte, error) {
+	return r.b[r.off : r.off+n : r.off+n], nil
+}
+func (r *sliceReader) Skip(n int) error { r.off += n; return nil }
