@@ -111,7 +111,7 @@ func (r *recorder) Data(c *Conn, body []byte) {
 		c.Kick("fuzz")
 	}
 }
-func (r *recorder) ReadBatchDone(c *Conn)               {}
+func (r *recorder) ReadBatchDone(c *Conn)              {}
 func (r *recorder) Closed(c *Conn, reason CloseReason) {}
 
 // fuzzConfig has small limits, so that the fuzzer reaches them.
