@@ -63,13 +63,14 @@ type options struct {
 	jsonOut       string
 	htmlOut       string
 	quiet         bool
+	cpuProfile    string
 
 	childIndex int // hidden: this process is child childIndex of childCount
 	childCount int
 }
 
 // parentOnly are flags that a child process does not get.
-var parentOnly = map[string]bool{"procs": true, "pids": true, "json": true, "html": true, "quiet": true,
+var parentOnly = map[string]bool{"procs": true, "pids": true, "json": true, "html": true, "quiet": true, "cpuprofile": true,
 	"child.index": true, "child.count": true}
 
 func newFlagSet(o *options, out io.Writer) *flag.FlagSet {
@@ -118,6 +119,7 @@ func newFlagSet(o *options, out io.Writer) *flag.FlagSet {
 	fs.StringVar(&o.jsonOut, "json", "", "write the result as JSON to this file (- for stdout)")
 	fs.StringVar(&o.htmlOut, "html", "", "write a self-contained HTML report to this file")
 	fs.BoolVar(&o.quiet, "quiet", false, "no progress line on stderr")
+	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of this process to this file")
 	fs.IntVar(&o.childIndex, "child.index", 0, "internal: child process index")
 	fs.IntVar(&o.childCount, "child.count", 0, "internal: number of child processes")
 	fs.Usage = func() {

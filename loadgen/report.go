@@ -230,7 +230,13 @@ func buildResult(o *options, a *aggregator, m *marks) *result {
 	if a.push.Count() > 0 {
 		r.PushHist = buckets(&a.push, 200)
 	}
-	open := float64(max(a.atRamp.open, 1))
+	open := float64(a.atRamp.open)
+	perConn := func(v float64) float64 {
+		if open == 0 {
+			return 0
+		}
+		return v / open
+	}
 	for _, s := range a.servers {
 		sr := serverResult{PID: s.pid, Error: s.err, RSSStart: s.first.RSS, RSSRampEnd: s.rampRSS, RSSMax: s.maxRSS}
 		if s.ok {
@@ -239,7 +245,7 @@ func buildResult(o *options, a *aggregator, m *marks) *result {
 			if hold > 0 {
 				sr.CPUHoldPct = sr.CPUHold / hold * 100
 			}
-			sr.RSSPerConn = float64(s.rampRSS-s.first.RSS) / open
+			sr.RSSPerConn = perConn(float64(s.rampRSS - s.first.RSS))
 			if n := c[driver.Responses]; n > 0 {
 				sr.CPUPerReqUS = sr.CPUHold / float64(n) * 1e6
 			}
@@ -249,10 +255,10 @@ func buildResult(o *options, a *aggregator, m *marks) *result {
 	cpu, _, baseCPU, baseRSS := a.self()
 	r.Self = selfResult{Procs: o.procs, RSSBase: baseRSS, RSSRampEnd: a.atRamp.selfRSS, CPUTotal: cpu - baseCPU,
 		CPUHold: a.atHold.selfCPU - a.atRamp.selfCPU}
-	r.Self.RSSPerConn = float64(a.atRamp.selfRSS-baseRSS) / open
+	r.Self.RSSPerConn = perConn(float64(a.atRamp.selfRSS - baseRSS))
 	if hold > 0 {
 		r.Self.CPUHoldPct = r.Self.CPUHold / hold * 100
-		r.Self.CPUPerConnSecs = r.Self.CPUHold / hold / open * 1e6
+		r.Self.CPUPerConnSecs = perConn(r.Self.CPUHold / hold * 1e6)
 	}
 	if n := c[driver.Responses]; n > 0 {
 		r.Self.CPUPerReqUS = r.Self.CPUHold / float64(n) * 1e6
