@@ -165,7 +165,7 @@ func (c *Client) Close() error {
 
 // Call calls m with args and decodes the reply into result (either may be nil: no arguments,
 // result ignored). It returns nil or an *Error. Canceling ctx abandons the call (CodeCanceled);
-// a ctx deadline sooner than the configured timeout shortens it. result is written by the
+// a ctx deadline sooner than the configured timeout shortens it (CodeTimeout). result is written by the
 // connection's reader before Call returns, and not after.
 func (c *Client) Call(ctx context.Context, m Method, args Appender, result Decoder) error {
 	w := c.waiters.Get().(*waiter)
@@ -178,7 +178,7 @@ func (c *Client) Call(ctx context.Context, m Method, args Appender, result Decod
 		select {
 		case err = <-w.ch:
 		case <-done:
-			cc.abort(id, wrapError(CodeCanceled, "rpc: call canceled", ctx.Err()))
+			cc.abort(id, c.contextError(ctx, m))
 			err = <-w.ch
 		}
 	} else {
@@ -279,6 +279,15 @@ func (c *Client) timeout(ctx context.Context) (time.Duration, bool) {
 		}
 	}
 	return t, false
+}
+
+// contextError is the error of a call abandoned because ctx is done: a timeout if its deadline
+// passed (the deadline is the call's timeout), CodeCanceled otherwise.
+func (c *Client) contextError(ctx context.Context, m Method) *Error {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return c.timeoutError(m, 0)
+	}
+	return wrapError(CodeCanceled, "rpc: call canceled", ctx.Err())
 }
 
 func (c *Client) timeoutError(m Method, after time.Duration) *Error {

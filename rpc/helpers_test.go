@@ -161,7 +161,7 @@ func serveOn(t testing.TB, ln net.Listener, cfg ServerConfig, reg func(*Server),
 		s.Close()
 		select {
 		case err := <-done:
-			if err != nil {
+			if err != nil && err != ErrServerClosed { // closed before Serve started
 				t.Errorf("Serve: %v", err)
 			}
 		case <-time.After(10 * time.Second):

@@ -107,6 +107,7 @@ type Server struct {
 	conns    map[*serverConn]struct{} // mu
 	evl      netpoll.EventLoop        // mu
 	closed   bool                     // mu
+	drained  chan struct{}            // mu: made by Close, closed by dropConn when conns empties
 	served   chan struct{}            // closed by Serve when it returns
 	writes   atomic.Uint64
 }
@@ -169,35 +170,56 @@ func (s *Server) Stats() ServerStats {
 	return ServerStats{Conns: n, Writes: s.writes.Load()}
 }
 
-// Serve accepts connections on ln until Close; it returns nil after Close. It may be called once.
+// Serve accepts connections on ln, which must be a *net.TCPListener, until Close; it returns nil
+// after Close (ErrServerClosed if Close came first). It may be called once. Serve takes ln over:
+// Close closes it.
 func (s *Server) Serve(ln net.Listener) error {
+	s.mu.Lock()
+	err := s.serveErrLocked()
+	s.mu.Unlock()
+	if err != nil {
+		return err
+	}
 	evl, err := netpoll.NewEventLoop(s.onRequest, netpoll.WithOnPrepare(s.onPrepare))
 	if err != nil {
 		return err
 	}
-	s.mu.Lock()
-	switch {
-	case s.closed:
-		err = ErrServerClosed
-	case s.evl != nil:
-		err = ErrServing
-	}
+	pl, err := newPollListener(ln)
 	if err != nil {
-		s.mu.Unlock()
 		return err
 	}
-	s.evl = evl
+	s.mu.Lock()
+	if err = s.serveErrLocked(); err == nil {
+		s.evl = evl
+	}
 	s.mu.Unlock()
+	if err != nil {
+		pl.Close()
+		return err
+	}
 	defer close(s.served)
-	err = evl.Serve(ln)
+	defer pl.Close()
+	err = evl.Serve(pl)
 	if s.ctx.Err() != nil {
 		return nil
 	}
 	return err
 }
 
+// serveErrLocked tells why Serve cannot start. Lock should be held.
+func (s *Server) serveErrLocked() error {
+	switch {
+	case s.closed:
+		return ErrServerClosed
+	case s.evl != nil:
+		return ErrServing
+	}
+	return nil
+}
+
 // Close closes every connection at once (their clients' pending calls fail promptly with
-// CodeConnLost), stops accepting, and waits for Serve to return. It is idempotent.
+// CodeConnLost), waits until they are closed, stops accepting, and waits for Serve to return.
+// It is idempotent.
 func (s *Server) Close() error {
 	s.mu.Lock()
 	if s.closed {
@@ -210,10 +232,22 @@ func (s *Server) Close() error {
 	for sc := range s.conns {
 		conns = append(conns, sc)
 	}
+	if len(conns) > 0 {
+		s.drained = make(chan struct{})
+	}
+	drained := s.drained
 	s.mu.Unlock()
 	s.cancel()
 	for _, sc := range conns {
-		sc.close()
+		sc.closeConn()
+	}
+	if drained != nil {
+		t := time.NewTimer(shutdownWait)
+		select {
+		case <-drained:
+		case <-t.C: // netpoll's Shutdown below closes what is left
+		}
+		t.Stop()
 	}
 	if evl != nil {
 		s.shutdown(evl)
@@ -276,7 +310,11 @@ func (s *Server) onRequest(ctx context.Context, conn netpoll.Connection) error {
 	_ = r.Release()
 	if err != nil || sc == nil {
 		s.hooks.report(wrapError(CodeProtocol, "rpc: protocol error from "+conn.RemoteAddr().String(), err))
-		conn.Close()
+		if sc != nil {
+			sc.closeConn()
+		} else {
+			conn.Close()
+		}
 	}
 	return nil
 }
@@ -285,8 +323,13 @@ func (s *Server) onRequest(ctx context.Context, conn netpoll.Connection) error {
 func (s *Server) dropConn(sc *serverConn) {
 	s.mu.Lock()
 	delete(s.conns, sc)
+	if s.drained != nil && len(s.conns) == 0 {
+		close(s.drained)
+		s.drained = nil
+	}
 	s.mu.Unlock()
 	sc.mu.Lock()
+	sc.dropped = true
 	sc.out.closeLocked()
 	sc.mu.Unlock()
 }

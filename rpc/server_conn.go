@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"sync"
+	"syscall"
 
 	"github.com/cloudwego/netpoll"
 )
@@ -23,10 +24,10 @@ const maxErrorMessage = 64 << 10
 
 // serverConn is the server side of one client connection.
 type serverConn struct {
-	s     *Server
-	ctx   context.Context    // the connection's context (carries the conn under connKey)
-	write func([]byte) error // the flusher's write; set at creation
-	close func()             // closes the connection; set at creation
+	s        *Server
+	ctx      context.Context    // the connection's context (carries the conn under connKey)
+	write    func([]byte) error // the flusher's write; set at creation
+	shutdown func()             // shuts the socket down (see closeConn); set at creation
 
 	// Owned by the read goroutine (netpoll runs one onRequest at a time per connection).
 	dec     FrameDecoder
@@ -36,8 +37,9 @@ type serverConn struct {
 	// read by after filters wherever a Reply is used (the handler's hand-off orders the read).
 	peer string
 
-	mu  sync.Mutex
-	out outq // mu
+	mu      sync.Mutex
+	out     outq // mu
+	dropped bool // mu: netpoll has closed the connection; its descriptor may be reused
 }
 
 func newServerConn(s *Server, conn netpoll.Connection) *serverConn {
@@ -49,12 +51,18 @@ func newServerConn(s *Server, conn netpoll.Connection) *serverConn {
 		}
 		return w.Flush()
 	}
-	return newServerConnWith(s, write, func() { _ = conn.Close() })
+	shutdown := func() { _ = conn.Close() }
+	if fc, ok := conn.(interface{ Fd() int }); ok {
+		fd := fc.Fd()
+		shutdown = func() { _ = syscall.Shutdown(fd, syscall.SHUT_RDWR) }
+	}
+	return newServerConnWith(s, write, shutdown)
 }
 
-// newServerConnWith builds a connection around any write function (tests use a sink).
-func newServerConnWith(s *Server, write func([]byte) error, closeFn func()) *serverConn {
-	sc := &serverConn{s: s, write: write, close: closeFn}
+// newServerConnWith builds a connection around any write and shutdown functions (tests use a
+// sink).
+func newServerConnWith(s *Server, write func([]byte) error, shutdown func()) *serverConn {
+	sc := &serverConn{s: s, write: write, shutdown: shutdown}
 	sc.ctx = context.WithValue(s.ctx, connKey{}, sc)
 	sc.dec.SetMaxFrame(s.cfg.MaxFrame)
 	sc.out.interval = s.cfg.BufferInterval
@@ -189,8 +197,23 @@ func (sc *serverConn) onTimer() {
 func (sc *serverConn) flush() {
 	if err := sc.out.flush(&sc.mu, sc.write); err != nil {
 		sc.s.hooks.report(wrapError(CodeSend, "rpc: write to "+sc.peer, err))
-		sc.close()
+		sc.closeConn()
 	}
+}
+
+// closeConn starts closing the connection, unless netpoll already closed it. It shuts the
+// socket down instead of closing it: netpoll's poller then sees the hang-up and closes the
+// connection on its own goroutine. Closing from another goroutine can race with an event the
+// poller has already fetched for the descriptor, and netpoll's race-detector build finds
+// operators by descriptor number, so such a stale event can reach whatever reuses the number.
+// Holding mu while checking dropped keeps the descriptor open during the shutdown: netpoll
+// closes it only after its close callbacks, dropConn among them, have run.
+func (sc *serverConn) closeConn() {
+	sc.mu.Lock()
+	if !sc.dropped {
+		sc.shutdown()
+	}
+	sc.mu.Unlock()
 }
 
 // Reply answers one call. It is a small value: pass it to whichever goroutine answers. Exactly
