@@ -1,0 +1,107 @@
+// Package hybrid is the transport half of a pomelo frontend server (pomelo's hybridconnector):
+// one TCP port, on cloudwego/netpoll, serving raw TCP, WebSocket, TLS-TCP and WSS clients, with
+// pomelo's connection state machine, handshake, heartbeats and kicks. It knows nothing about
+// routes or sessions: it hands handshakes and DATA bodies to a Handler (contract.go) and sends
+// the packages the Handler queues.
+//
+// # Sniffing
+//
+// Each accepted connection is classified by its first bytes (sniff.go):
+//
+//	01..05                 a pomelo package type            raw TCP packages
+//	"GET " "POST " "PUT "  an HTTP method and its space     WebSocket: Upgrade request, then
+//	"HEAD " "DELETE "                                       RFC 6455 frames (POST etc. get 400)
+//	16 03                  a TLS handshake record           crypto/tls, then classified again
+//	                                                        inside: TLS-TCP or WSS
+//	anything else                                           closed, Stats.RejectedProtocol
+//
+// A proper prefix of a method ("G", "PO") waits for more bytes, so a client whose first segment is
+// one byte is classified correctly (pomelo's switcher closes it). The blacklist is checked on
+// accept, before any byte is read; MaxConns when a connection is classified, before any handshake.
+//
+// # Packages and frames
+//
+// Raw TCP and TLS carry packages back to back:
+//
+//	+------+----------------+---------------+
+//	| type | length (24 BE) | body (length) |     type 1 HANDSHAKE, 2 ACK, 3 HEARTBEAT, 4 DATA,
+//	+------+----------------+---------------+     5 KICK (server to client only)
+//
+// The length is checked against MaxBodyBeforeHandshake (until WORKING) or MaxBody on the header,
+// before the body is waited for. On WebSocket every binary (or text) message from a client must
+// hold exactly one whole package; anything else closes with status 1002. Outbound, one binary
+// frame carries everything flushed at once, several packages in one message (as pomelo's buffered
+// push scheduler does).
+//
+// # State machine (pomelo's hybridsocket)
+//
+//	             HANDSHAKE: Handler.Handshake
+//	  +--------+ 200: response      +----------+ HANDSHAKE_ACK: heartbeat,  +---------+
+//	  | INITED |------------------->| WAIT_ACK |-------------------------->| WORKING |
+//	  +--------+                    +----------+ Handler.Open              +---------+
+//	      |  500/501, bad JSON,          |                                     |
+//	      |  no "sys": {"code":N}        |                                     | HEARTBEAT: echo,
+//	      v  written, then close         v                                     | re-arm timeout
+//	  +-----------------------------------------------------------------------------+
+//	  |                                   CLOSED                                    |
+//	  +-----------------------------------------------------------------------------+
+//	     timeout, protocol error, KICK from the client, Kick, Close, overflow, peer close
+//
+// Packages in the wrong state (DATA or HEARTBEAT before the ACK, a second HANDSHAKE, ...) are
+// silently ignored and counted (Stats.OutOfState), as pomelo does. Nothing but the handshake
+// response is sent before WORKING: Enqueue returns ErrNotWorking, and Kick just closes.
+//
+// Timeouts (timer.go): HandshakeTimeout of silence before WORKING; once WORKING, HeartbeatTimeout
+// without a HEARTBEAT when heartbeats are on (only heartbeats re-arm it; the close sends no KICK),
+// or IdleTimeout without traffic when they are off. The server sends one HEARTBEAT after the ACK
+// and echoes each client heartbeat at once, as pomelo 2.x does. All connections share one hashed
+// timing wheel (internal/wheel) and re-arm by storing a deadline: no runtime timer per connection.
+//
+// # Goroutines
+//
+// netpoll's poller reads sockets into per-connection buffers and runs OnRequest on a pooled worker
+// goroutine when bytes arrive. OnRequest decodes every whole package with Peek and Skip (no copy
+// unless a package straddles two of netpoll's buffer nodes), calls the Handler, ends the batch
+// with one Handler.ReadBatchDone and one flush, releases the buffer and returns: an idle
+// connection holds no goroutine. While a package is incomplete the worker waits for the rest
+// inside Peek; the connection's timeout bounds that wait. A TLS connection keeps its worker for
+// its whole life (netpoll has no TLS; crypto/tls reads through it).
+//
+// # Ownership and locks
+//
+//	field(s)                                   owner
+//	Conn.mode, inTLS, headroom, stopRead,      the reading goroutine (netpoll's OnRequest for the
+//	counted, opened, ws, pub, value,           connection, or its TLS goroutine); fields read by
+//	transport                                  others are set before Handler.Handshake
+//	Conn.out (queue, flusher flag, TLS conn)   Conn.mu
+//	Conn.state, closing, deadline              atomics: transitions by the reader, CLOSED by the
+//	                                           closer that wins closing's CAS
+//	Conn.timer links                           the wheel's mutex
+//	Conn.prev/next, Server.conns, nconns       Server.mu
+//	Server.blacklist                           atomic pointer, replaced whole
+//	Stats                                      atomics
+//
+// Lock order: Server.mu, Conn.mu and the wheel's mutex are leaves: none is held while taking
+// another, while writing to a socket, or while calling the Handler. A connection is never closed
+// with Conn.mu held (closing can run netpoll's close callbacks synchronously). Handler.Closed runs
+// on its own goroutine after every other Handler call for the connection has returned.
+//
+// # Writing
+//
+// Enqueue copies whole packages into the connection's queue under Conn.mu; Flush writes the queue
+// with one write (netpoll's Writer and Flush, or tls.Conn.Write). netpoll's writer is not safe for
+// concurrent use, so flushing is single-flusher: the first caller to find no flush in progress
+// takes the queue, writes it without the lock and loops until the queue is empty; concurrent
+// senders only append. The queue is bounded in bytes and packages (what is being written counts)
+// with OverflowKick (close the slow consumer) or OverflowDrop (drop and count). A write error or a
+// flush longer than WriteTimeout closes the connection. Queue buffers come from size-classed pools
+// (512 B to 2 MiB) and go back when the queue empties, so an idle connection holds none.
+//
+// # Memory
+//
+// netpoll keeps a read buffer per connection and, after the first write, a write buffer node.
+// Their sizes (netpoll.Config.BufferSize, netpoll.LinkBufferCap) are process-wide settings of
+// netpoll: the first Server started in a process sets them from Config.NetpollBufferSize (default
+// 512 bytes instead of netpoll's 8 KiB and 4 KiB) and they cannot change afterwards. cmd/idlebench
+// measures the resident memory per idle connection.
+package hybrid
