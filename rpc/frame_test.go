@@ -4,9 +4,13 @@ import (
 	"bytes"
 	"encoding/hex"
 	"errors"
+	"fmt"
+	"math/rand/v2"
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/shaddock-io/shaddock/rpc/pack"
 )
 
 // bits turns an annotated hex string ("00 00 00 07 | 03 | ...") into bytes: spaces and bars are
@@ -276,5 +280,37 @@ func TestKindString(t *testing.T) {
 	requireEqual(t, Kind(42).String(), "kind(42)", "unknown kind")
 	if !errors.Is(ErrTimeout, &Error{Code: CodeTimeout}) {
 		t.Fatal("Is by code")
+	}
+}
+
+// TestForwardArgsRandom is a property test of the fast-path argument type: random values
+// survive encode → CALL frame → stream decode → DecodeRPC, and re-encode to the same bytes.
+func TestForwardArgsRandom(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	randBytes := func(n int) []byte {
+		b := make([]byte, r.IntN(n+1))
+		for i := range b {
+			b[i] = byte(r.IntN(256))
+		}
+		return b
+	}
+	for i := 0; i < 2000; i++ {
+		settings, err := pack.AppendAny(nil, map[string]any{"rid": string(randBytes(8)), "n": r.Int64()})
+		requireNoError(t, err, "settings")
+		in := fwdMsg{MsgID: r.Uint64() >> r.IntN(64), Type: uint64(r.IntN(4)), Route: randBytes(40),
+			Body: randBytes(300), SID: r.Uint64(), Frontend: randBytes(20), UID: randBytes(20), Settings: settings}
+		args, _ := in.AppendRPC(nil)
+		wire := AppendCall(nil, r.Uint32(), uint16(r.IntN(1<<16)), args)
+		frames := decodeAll(t, [][]byte{wire[:len(wire)/2], wire[len(wire)/2:]})
+		var out fwdMsg
+		if err := out.DecodeRPC(frames[0].Payload); err != nil {
+			t.Fatalf("DecodeRPC: %v", err)
+		}
+		if fmt.Sprint(out) != fmt.Sprint(in) {
+			t.Fatalf("round trip:\n%+v\n%+v", in, out)
+		}
+		if again, _ := out.AppendRPC(nil); !bytes.Equal(again, args) {
+			t.Fatal("re-encoding differs")
+		}
 	}
 }
