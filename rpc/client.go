@@ -17,6 +17,7 @@ const (
 	DefaultMaxBackoff   = 5 * time.Second
 	DefaultKeepalive    = 10 * time.Second // pomelo's MQTT keepalive
 	DefaultWriteTimeout = 10 * time.Second
+	DefaultMaxOutbound  = 16 << 20 // bytes queued for writing
 )
 
 // ErrConfig reports an invalid ClientConfig or ServerConfig field.
@@ -52,6 +53,10 @@ type ClientConfig struct {
 	// MaxFrame is the largest frame (length field value) sent or accepted; 0 means
 	// DefaultMaxFrame. Give client and server the same value.
 	MaxFrame int
+	// MaxOutbound bounds the bytes queued and not yet written (a server that stops reading
+	// makes them pile up); a call or notification that finds more fails at once with CodeSend.
+	// 0 means DefaultMaxOutbound.
+	MaxOutbound int
 	// Methods is the method table handles come from; nil gives the client its own
 	// (see Client.Methods). A Station shares one table among its clients.
 	Methods *Methods
@@ -63,7 +68,7 @@ func (c *ClientConfig) Validate() error {
 	case len(c.Name) > MaxNameLen:
 		return errors.Join(ErrConfig, ErrNameTooLong)
 	case c.MaxPending < 0, c.DialTimeout < 0, c.MinBackoff < 0, c.MaxBackoff < 0,
-		c.BufferInterval < 0, c.MaxFrame < 0, c.MaxFrame > MaxFrameLimit:
+		c.BufferInterval < 0, c.MaxFrame < 0, c.MaxFrame > MaxFrameLimit, c.MaxOutbound < 0:
 		return ErrConfig
 	case c.MaxBackoff > 0 && c.MinBackoff > c.MaxBackoff:
 		return ErrConfig
@@ -89,6 +94,9 @@ func (c ClientConfig) withDefaults() ClientConfig {
 	}
 	if c.MaxFrame == 0 {
 		c.MaxFrame = DefaultMaxFrame
+	}
+	if c.MaxOutbound == 0 {
+		c.MaxOutbound = DefaultMaxOutbound
 	}
 	if c.Methods == nil {
 		c.Methods = NewMethods()

@@ -33,6 +33,10 @@ const (
 	shortsToShrink = 16
 )
 
+// ErrOutboundFull fails a call or notification when MaxOutbound bytes are already waiting to be
+// written.
+var ErrOutboundFull = &Error{Code: CodeSend, Message: "rpc: fail to send: outbound queue full"}
+
 // Errors of the connection protocol as the client sees it.
 var (
 	ErrUnexpectedFrame = errors.New("rpc: unexpected frame kind")
@@ -138,6 +142,9 @@ func (cc *clientConn) newIDLocked() uint32 {
 // appendLocked appends a CALL or NOTIFY frame, preceded by a DECLARE the first time m is used
 // on this connection. On error nothing of the frame stays queued. Lock should be held.
 func (cc *clientConn) appendLocked(k Kind, id uint32, m Method, args Appender) *Error {
+	if len(cc.out.buf) >= cc.c.cfg.MaxOutbound {
+		return ErrOutboundFull
+	}
 	if err := cc.declareLocked(m); err != nil {
 		return err
 	}

@@ -353,3 +353,55 @@ func TestConfigValidate(t *testing.T) {
 		}
 	}
 }
+
+// TestOutboundLimit: against a server that stops reading, queued bytes stop at MaxOutbound and
+// further sends fail at once with CodeSend instead of growing the queue.
+func TestOutboundLimit(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	requireNoError(t, err, "listen")
+	t.Cleanup(func() { ln.Close() })
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		if nc, err := ln.Accept(); err == nil {
+			accepted <- nc // never read
+		}
+	}()
+	const limit = 1 << 20
+	c := newClient(t, ln.Addr().String(), ClientConfig{MaxOutbound: limit, WriteTimeout: -1, Keepalive: -1})
+	m, _ := c.Method("user", "x", "push")
+	payload := Raw(make([]byte, 64<<10))
+	errs := make(chan error, 2)
+	for g := 0; g < 2; g++ { // one of them ends up blocked in the write as the flusher
+		go func() {
+			for {
+				if err := c.Notify(context.Background(), m, payload); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	select {
+	case err := <-errs:
+		requireCode(t, err, CodeSend, "send to a server that does not read")
+		if !errors.Is(err, ErrOutboundFull) {
+			t.Fatalf("%v is not ErrOutboundFull", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the outbound queue never filled")
+	}
+	cc := c.cur.Load()
+	cc.mu.Lock()
+	queued := len(cc.out.buf)
+	cc.mu.Unlock()
+	if queued > limit+len(payload)+64 {
+		t.Fatalf("%d bytes queued, limit %d", queued, limit)
+	}
+	c.Close()
+	requireCode(t, <-errs, CodeNotStarted, "the blocked sender after Close")
+	select {
+	case nc := <-accepted:
+		nc.Close()
+	default:
+	}
+}
