@@ -14,8 +14,12 @@ import (
 	"github.com/shaddock-io/shaddock/loadgen/internal/driver"
 )
 
-// controlTick is how often the controller checks the phase conditions.
-const controlTick = 50 * time.Millisecond
+// controlTick is how often the controller checks the phase conditions; stopGrace is how long
+// workers get to close their connections and report before children are killed.
+const (
+	controlTick = 50 * time.Millisecond
+	stopGrace   = 15 * time.Second
+)
 
 // marks are the wall-clock times at which the run changed phase.
 type marks struct {
@@ -65,9 +69,13 @@ func runParent(o *options, fs *flag.FlagSet, status io.Writer) (*result, error) 
 	agg := newAggregator(len(workers), pids)
 	m := marks{start: agg.start}
 	phase := driver.PhaseRamp
+	var stopAt time.Time
 	setPhase := func(p driver.Phase) {
 		phase = p
 		agg.setPhase(time.Now(), p)
+		if p == driver.PhaseStop {
+			stopAt = time.Now()
+		}
 		for _, w := range workers {
 			if !w.done {
 				w.setPhase(p)
@@ -134,6 +142,15 @@ func runParent(o *options, fs *flag.FlagSet, status io.Writer) (*result, error) 
 		}
 		now := time.Now()
 		agg.sampleServers(now)
+		if phase == driver.PhaseStop && now.Sub(stopAt) > stopGrace {
+			for i, w := range workers {
+				if !w.done {
+					fmt.Fprintf(os.Stderr, "worker %d did not stop: killed\n", i)
+					w.kill()
+				}
+			}
+			stopAt = now
+		}
 		if alive == 0 {
 			m.end = now
 			emit(agg.complete(true))

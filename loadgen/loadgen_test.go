@@ -311,3 +311,25 @@ func TestRunWritesReports(t *testing.T) {
 		t.Fatal("report loads external resources")
 	}
 }
+
+func TestTimeoutsAndLateResponses(t *testing.T) {
+	srv := newTestServer(t, nil)
+	r := runLoadgen(t, "-scenario=echo", "-addr="+srv.addr(), "-conns=4", "-hold=1s", "-route=test.h.silent",
+		"-timeout=200ms", "-drain=600ms")
+	c := &r.Counts
+	eq(t, "responses", c[driver.Responses], 0)
+	if c[driver.Timeouts] < 4*4 || c[driver.Timeouts] != c[driver.Requests] {
+		t.Fatalf("%d requests, %d timeouts", c[driver.Requests], c[driver.Timeouts])
+	}
+	// Slow answers (300 ms) to requests that time out after 150 ms arrive late; the drain waits for
+	// the timeouts, and the late answers of the last requests may come after the connections close.
+	r = runLoadgen(t, "-scenario=echo", "-addr="+srv.addr(), "-conns=4", "-hold=1s", "-route=test.h.slow",
+		"-timeout=150ms", "-drain=1s")
+	c = &r.Counts
+	eq(t, "responses", c[driver.Responses], 0)
+	eq(t, "timeouts", c[driver.Timeouts], c[driver.Requests])
+	if c[driver.Late] == 0 || c[driver.Late] > c[driver.Timeouts] {
+		t.Fatalf("%d late for %d timeouts", c[driver.Late], c[driver.Timeouts])
+	}
+	eq(t, "protocol errors", c[driver.ProtoErrors], 0)
+}

@@ -44,7 +44,7 @@ type testServer struct {
 }
 
 var testRoutes = []string{"chat.chatHandler.send", "connector.entryHandler.echo", "connector.entryHandler.entry",
-	"test.h.fail", "test.h.pb", "onChat", "onPush", "onAdd"}
+	"test.h.fail", "test.h.pb", "test.h.silent", "test.h.slow", "onChat", "onPush", "onAdd"}
 
 const testClientProtos = `{"connector.entryHandler.entry":{"required string username":1,"required string rid":2},
  "chat.chatHandler.send":{"required string rid":1,"required string content":2,"required string from":3,"required string target":4},
@@ -297,6 +297,18 @@ func (c *tconn) message(b []byte) bool {
 		resp = body
 	case "test.h.fail":
 		resp = []byte(`{"code":500}`)
+	case "test.h.silent":
+		return true
+	case "test.h.slow": // answer after 300 ms
+		id := m.ID
+		go func() {
+			select {
+			case <-time.After(300 * time.Millisecond):
+				c.send(codec.TypeData, codec.AppendResponse(nil, id, []byte(`{}`)))
+			case <-c.done:
+			}
+		}()
+		return true
 	case "connector.entryHandler.entry":
 		var in struct{ Username, Rid string }
 		json.Unmarshal(body, &in)

@@ -31,6 +31,7 @@ type worker struct {
 	snaps    chan driver.Snapshot
 	setPhase func(driver.Phase)
 	wait     func() error // after snaps is closed: the child's exit status
+	kill     func()       // ends a child that does not stop by itself
 	last     driver.Snapshot
 	done     bool
 }
@@ -44,7 +45,7 @@ func startLocal(cfg driver.Config) (*worker, error) {
 	if err := d.Start(); err != nil {
 		return nil, err
 	}
-	w := &worker{snaps: make(chan driver.Snapshot, 16), setPhase: d.SetPhase, wait: func() error { return nil }}
+	w := &worker{snaps: make(chan driver.Snapshot, 16), setPhase: d.SetPhase, wait: func() error { return nil }, kill: func() {}}
 	stopped := make(chan struct{})
 	go func() { d.Wait(); close(stopped) }()
 	go func() {
@@ -97,7 +98,7 @@ func startChild(i, n int, args []string) (*worker, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
-	w := &worker{snaps: make(chan driver.Snapshot, 16), wait: cmd.Wait}
+	w := &worker{snaps: make(chan driver.Snapshot, 16), wait: cmd.Wait, kill: func() { cmd.Process.Kill() }}
 	var mu sync.Mutex
 	w.setPhase = func(p driver.Phase) {
 		mu.Lock()

@@ -386,6 +386,7 @@ func (l *loop) setReady(c *conn) {
 	l.g.Connecting--
 	l.updateRampDone()
 	c.state = stReady
+	l.g.Ready++
 	c.readyIdx = len(l.ready)
 	l.ready = append(l.ready, c)
 	if l.phase == PhaseHold && !l.openLoop && l.cfg.Scenario == Echo {
@@ -532,6 +533,7 @@ func (l *loop) close(c *conn, why closeReason, msg string) {
 		l.g.Open--
 	}
 	if c.readyIdx >= 0 {
+		l.g.Ready--
 		last := l.ready[len(l.ready)-1]
 		l.ready[c.readyIdx], last.readyIdx = last, c.readyIdx
 		l.ready = l.ready[:len(l.ready)-1]

@@ -3,6 +3,7 @@ package driver
 import (
 	"strings"
 	"testing"
+	"unsafe"
 
 	"github.com/shaddock-io/shaddock/codec"
 	"github.com/shaddock-io/shaddock/codec/pomelopb"
@@ -237,4 +238,12 @@ func TestChatExchange(t *testing.T) {
 func fire(l *loop, c *conn) {
 	l.wheel.remove(c)
 	l.onTimer(c)
+}
+
+// TestConnSize keeps the per-connection state small: it is the floor of loadgen's memory per
+// connection.
+func TestConnSize(t *testing.T) {
+	if n := unsafe.Sizeof(conn{}); n > 400 {
+		t.Fatalf("conn is %d bytes", n)
+	}
 }

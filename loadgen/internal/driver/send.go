@@ -99,7 +99,7 @@ func (l *loop) sendChat(c *conn, intended int64) {
 
 // fill tops c up to Depth outstanding requests (closed loop).
 func (l *loop) fill(c *conn) {
-	for c.state == stReady && c.ring.live < l.cfg.Depth {
+	for c.state == stReady && c.ring.live < l.cfg.Depth && c.ring.room(l.cfg.MaxInflight) {
 		if !l.sendRequest(c, kindMain, l.now, c.sess.p[kindMain].body) {
 			return
 		}
