@@ -97,10 +97,18 @@ type serialTask struct {
 
 type serialKey struct{}
 
+// Validate reports whether c is usable.
+func (c *SerialConfig) Validate() error {
+	if c.Timeout < 0 {
+		return fmt.Errorf("%w: negative serial Timeout", ErrInvalidConfig)
+	}
+	return nil
+}
+
 // NewSerial returns a Serial filter.
 func NewSerial(cfg SerialConfig, opts ...FilterOption) (*Serial, error) {
-	if cfg.Timeout < 0 {
-		return nil, fmt.Errorf("%w: negative serial Timeout", ErrInvalidConfig)
+	if err := cfg.Validate(); err != nil {
+		return nil, err
 	}
 	if cfg.Timeout == 0 {
 		cfg.Timeout = DefaultSerialTimeout
@@ -216,10 +224,18 @@ type Timeout struct {
 
 type timeoutKey struct{}
 
+// Validate reports whether c is usable.
+func (c *TimeoutConfig) Validate() error {
+	if c.Timeout < 0 || c.MaxSize < 0 {
+		return fmt.Errorf("%w: negative timeout filter setting", ErrInvalidConfig)
+	}
+	return nil
+}
+
 // NewTimeout returns a Timeout filter.
 func NewTimeout(cfg TimeoutConfig, opts ...FilterOption) (*Timeout, error) {
-	if cfg.Timeout < 0 || cfg.MaxSize < 0 {
-		return nil, fmt.Errorf("%w: negative timeout filter setting", ErrInvalidConfig)
+	if err := cfg.Validate(); err != nil {
+		return nil, err
 	}
 	if cfg.Timeout == 0 {
 		cfg.Timeout = DefaultTimeout
@@ -356,10 +372,18 @@ type TooBusy struct {
 
 type tooBusyKey struct{}
 
+// Validate reports whether c is usable.
+func (c *TooBusyConfig) Validate() error {
+	if c.MaxLag < 0 || c.Interval < 0 || c.MaxInFlight < 0 {
+		return fmt.Errorf("%w: negative toobusy setting", ErrInvalidConfig)
+	}
+	return nil
+}
+
 // NewTooBusy returns a TooBusy filter and starts its lag monitor (unless WithLagSource is given).
 func NewTooBusy(cfg TooBusyConfig, opts ...FilterOption) (*TooBusy, error) {
-	if cfg.MaxLag < 0 || cfg.Interval < 0 || cfg.MaxInFlight < 0 {
-		return nil, fmt.Errorf("%w: negative toobusy setting", ErrInvalidConfig)
+	if err := cfg.Validate(); err != nil {
+		return nil, err
 	}
 	if cfg.MaxLag == 0 {
 		cfg.MaxLag = DefaultMaxLag

@@ -191,10 +191,7 @@ func (s *Server) transientRoute(name string) *route {
 
 // cutRoute returns the server type and whether the route has a '.' and exactly three parts.
 func cutRoute(name string) (serverType string, hasDot, threeParts bool) {
-	st, h, m, ok := splitRoute(name)
-	if ok {
-		_ = h
-		_ = m
+	if st, _, _, ok := splitRoute(name); ok {
 		return st, true, true
 	}
 	for i := 0; i < len(name); i++ {
