@@ -203,3 +203,82 @@ func BenchmarkTCPPingPongBaseline(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "calls/s")
 }
+
+// BenchmarkCallGoroutineServerBaseline is BenchmarkCall/seq/16 against a minimal server that
+// speaks the same frames with one goroutine per connection (Go's runtime poller) instead of
+// netpoll: the difference between the two is what netpoll's poller → worker hand-off costs.
+func BenchmarkCallGoroutineServerBaseline(b *testing.B) {
+	addr := goroutineServer(b)
+	c := newClient(b, addr, ClientConfig{})
+	fwd, _ := c.Method(nameForward.Namespace, nameForward.Service, nameForward.Method)
+	args, res := sampleForward(16), new(fwdResp)
+	requireNoError(b, c.Call(context.Background(), fwd, args, res), "warm-up")
+	b.ReportAllocs()
+	b.SetBytes(16)
+	start := time.Now()
+	for i := 0; i < b.N; i++ {
+		if err := c.Call(context.Background(), fwd, args, res); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "calls/s")
+}
+
+// goroutineServer answers HELLO, and every CALL with a fwdResp carrying the call's body.
+func goroutineServer(b *testing.B) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	requireNoError(b, err, "listen")
+	var mu sync.Mutex
+	var conns []net.Conn
+	b.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, nc := range conns {
+			nc.Close()
+		}
+	})
+	go func() {
+		for {
+			nc, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, nc)
+			mu.Unlock()
+			go serveGoroutineConn(nc)
+		}
+	}()
+	return ln.Addr().String()
+}
+
+func serveGoroutineConn(nc net.Conn) {
+	var d FrameDecoder
+	var m fwdMsg
+	var res fwdResp
+	buf, out := make([]byte, 64<<10), make([]byte, 0, 64<<10)
+	for {
+		n, err := nc.Read(buf)
+		if err != nil {
+			return
+		}
+		d.Feed(buf[:n])
+		out = out[:0]
+		for f, err := d.Next(); err == nil; f, err = d.Next() {
+			switch f.Kind {
+			case KindHello:
+				out, _ = AppendHello(out, "goroutine-server")
+			case KindCall:
+				_ = m.DecodeRPC(f.Payload)
+				res.Code, res.Body = 200, m.Body
+				start := len(out)
+				out, _ = res.AppendRPC(AppendReplyHeader(out, f.ID))
+				out, _ = EndFrame(out, start, 0)
+			}
+		}
+		if _, err := nc.Write(out); err != nil {
+			return
+		}
+	}
+}
