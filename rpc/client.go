@@ -199,9 +199,13 @@ func (c *Client) Call(ctx context.Context, m Method, args Appender, result Decod
 // Go starts a call and returns at once; done is called exactly once with the outcome (nil or an
 // *Error), from the goroutine that completes the call: the connection's reader for replies, a
 // timer for timeouts, any goroutine for a lost connection. done must not block; result is written
-// before done runs. If Go returns an error, the call was not started and done is not called.
+// before done runs (nil done: the outcome is dropped). If Go returns an error, the call was not
+// started and done is not called.
 // Only the deadline of ctx is used (no cancellation).
 func (c *Client) Go(ctx context.Context, m Method, args Appender, result Decoder, done func(error)) error {
+	if done == nil {
+		done = func(error) {}
+	}
 	_, _, err := c.start(ctx, m, args, result, done)
 	return err
 }
