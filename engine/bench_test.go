@@ -85,8 +85,7 @@ func BenchmarkPush(b *testing.B) {
 // BenchmarkCryptoVerify is the useCrypto check of one signed request.
 func BenchmarkCryptoVerify(b *testing.B) {
 	v, pub := loadCryptoVectors(b)
-	e, _ := cryptoEnv(&testing.T{}, AppConfig{})
-	defer e.srv.sched.Close()
+	e, _ := cryptoEnv(b, AppConfig{})
 	c := &nopConn{pub: pub}
 	s := e.srv.open(c)
 	msg := request(1, "connector.h.m", v.Cases[0].SignedBodyJSON)

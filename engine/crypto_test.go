@@ -43,7 +43,7 @@ func loadCryptoVectors(t testing.TB) (*cryptoVectors, *rsa.PublicKey) {
 }
 
 // cryptoEnv is a useCrypto server whose handler records the body it was given.
-func cryptoEnv(t *testing.T, appCfg AppConfig) (*testEnv, func() []string) {
+func cryptoEnv(t testing.TB, appCfg AppConfig) (*testEnv, func() []string) {
 	var mu sync.Mutex
 	var seen []string
 	e := newEnv(t, appCfg, func(app *App) {
