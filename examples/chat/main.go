@@ -83,7 +83,7 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("chat: %s listening on %s (tcp+ws), env %s, pid %d\n", demo.Info.ID, ln.Addr(), *env, os.Getpid())
+	fmt.Fprintf(os.Stdout, "chat: %s listening on %s (tcp+ws), env %s, pid %d\n", demo.Info.ID, ln.Addr(), *env, os.Getpid())
 
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)

@@ -175,16 +175,16 @@ func bench(o options) error {
 
 	n := r1 - r0
 	el := t1.Sub(t0)
-	fmt.Printf("echobench: %d conns x %d in flight, body %dB, %v measured (after %v warm-up), GOMAXPROCS(client) %d, %d CPUs\n",
+	fmt.Fprintf(os.Stdout, "echobench: %d conns x %d in flight, body %dB, %v measured (after %v warm-up), GOMAXPROCS(client) %d, %d CPUs\n",
 		o.conns, o.depth, len(o.body), el.Round(time.Millisecond), o.warmup, runtime.GOMAXPROCS(0), runtime.NumCPU())
-	fmt.Printf("responses: %d  (%.0f resp/s)\n", n, float64(n)/el.Seconds())
+	fmt.Fprintf(os.Stdout, "responses: %d  (%.0f resp/s)\n", n, float64(n)/el.Seconds())
 	clientCPU := tv(ru1.Utime) + tv(ru1.Stime) - tv(ru0.Utime) - tv(ru0.Stime)
 	if n > 0 {
-		fmt.Printf("client CPU: %v  (%.2f us/resp)\n", clientCPU.Round(time.Millisecond), float64(clientCPU.Microseconds())/float64(n))
+		fmt.Fprintf(os.Stdout, "client CPU: %v  (%.2f us/resp)\n", clientCPU.Round(time.Millisecond), float64(clientCPU.Microseconds())/float64(n))
 	}
 	if o.pid != 0 && n > 0 {
 		serverCPU := cpu1 - cpu0
-		fmt.Printf("server CPU: %v  (%.2f us/resp)  pid %d\n", serverCPU.Round(time.Millisecond),
+		fmt.Fprintf(os.Stdout, "server CPU: %v  (%.2f us/resp)  pid %d\n", serverCPU.Round(time.Millisecond),
 			float64(serverCPU.Microseconds())/float64(n), o.pid)
 	}
 	return nil
