@@ -154,7 +154,13 @@ func TestTimeoutFilter(t *testing.T) {
 	}
 	requireEqual(t, tf.Tracked(), 2) // bounded by MaxSize: the third is not tracked
 	deadline := time.Now().Add(5 * time.Second)
-	for tf.Tracked() > 0 && time.Now().Before(deadline) {
+	for time.Now().Before(deadline) {
+		mu.Lock()
+		n := len(slow)
+		mu.Unlock()
+		if n >= 2 {
+			break
+		}
 		time.Sleep(5 * time.Millisecond)
 	}
 	mu.Lock()
