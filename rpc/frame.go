@@ -177,7 +177,7 @@ func checkPayload(k Kind, p []byte) error {
 		_, _, err := ParseHello(p)
 		return err
 	case KindDeclare:
-		_, err := ParseDeclare(p)
+		_, err := splitDeclare(p)
 		return err
 	}
 	return nil
@@ -198,18 +198,27 @@ func ParseHello(p []byte) (version byte, name []byte, err error) {
 // ParseDeclare splits the payload of a DECLARE frame (three length-prefixed names) into a
 // MethodName. It copies the names (declarations are rare).
 func ParseDeclare(p []byte) (MethodName, error) {
+	parts, err := splitDeclare(p)
+	if err != nil {
+		return MethodName{}, err
+	}
+	return MethodName{string(parts[0]), string(parts[1]), string(parts[2])}, nil
+}
+
+// splitDeclare splits a DECLARE payload into its three names, aliasing p.
+func splitDeclare(p []byte) ([3][]byte, error) {
 	var parts [3][]byte
 	for i := range parts {
 		if len(p) < sizeOfNameLen || len(p) < sizeOfNameLen+int(p[0]) {
-			return MethodName{}, ErrFrameBody
+			return parts, ErrFrameBody
 		}
 		n := sizeOfNameLen + int(p[0])
 		parts[i], p = p[sizeOfNameLen:n], p[n:]
 	}
 	if len(p) != 0 {
-		return MethodName{}, ErrFrameBody
+		return parts, ErrFrameBody
 	}
-	return MethodName{string(parts[0]), string(parts[1]), string(parts[2])}, nil
+	return parts, nil
 }
 
 // appendHeader appends a frame header with a zero length, to be patched by EndFrame.
