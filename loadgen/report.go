@@ -87,6 +87,7 @@ type selfResult struct {
 	CPUHoldPct     float64 `json:"cpu_pct_hold"`
 	CPUPerConnSecs float64 `json:"cpu_us_per_conn_second"` // hold CPU per open connection per second
 	CPUPerReqUS    float64 `json:"cpu_us_per_response,omitempty"`
+	CPUPerNotifyUS float64 `json:"cpu_us_per_notify,omitempty"`
 }
 
 // result is what -json writes.
@@ -262,6 +263,8 @@ func buildResult(o *options, a *aggregator, m *marks) *result {
 	}
 	if n := c[driver.Responses]; n > 0 {
 		r.Self.CPUPerReqUS = r.Self.CPUHold / float64(n) * 1e6
+	} else if n := c[driver.Notifies]; n > 0 {
+		r.Self.CPUPerNotifyUS = r.Self.CPUHold / float64(n) * 1e6
 	}
 	return r
 }
@@ -320,9 +323,12 @@ func writeText(w io.Writer, r *result) {
 	s := &r.Self
 	fmt.Fprintf(w, "loadgen   %d proc; rss base %s ramp-end %s = %.0f B/conn; cpu %.2fs total, %.2fs in the hold (%.0f%% of a core)",
 		s.Procs, mib(s.RSSBase), mib(s.RSSRampEnd), s.RSSPerConn, s.CPUTotal, s.CPUHold, s.CPUHoldPct)
-	if s.CPUPerReqUS > 0 {
+	switch {
+	case s.CPUPerReqUS > 0:
 		fmt.Fprintf(w, " = %.1f µs/response", s.CPUPerReqUS)
-	} else {
+	case s.CPUPerNotifyUS > 0:
+		fmt.Fprintf(w, " = %.1f µs/notify", s.CPUPerNotifyUS)
+	default:
 		fmt.Fprintf(w, " = %.2f µs per connection-second", s.CPUPerConnSecs)
 	}
 	fmt.Fprintln(w)

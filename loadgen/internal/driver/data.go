@@ -53,6 +53,7 @@ func (l *loop) response(c *conn, m *codec.Message) {
 		}
 		if code != wire.CodeOK {
 			l.st.C[SetupErrors]++
+			l.codeError(p.route, code)
 			l.setupFailed(c)
 			return
 		}
@@ -67,6 +68,7 @@ func (l *loop) response(c *conn, m *codec.Message) {
 			l.st.C[ProtoErrors]++
 		case code != wire.CodeOK:
 			l.st.C[ErrResponses]++
+			l.codeError(p.route, code)
 		case slot.kind == kindSend:
 			l.st.C[ChatExpected] += uint64(c.members)
 		}
@@ -198,4 +200,9 @@ func (l *loop) pushField(proto *pomelopb.Message, body []byte, name string) (int
 		}
 		return 0, false
 	}
+}
+
+// codeError notes an error code in the report's error list (error path only: it allocates).
+func (l *loop) codeError(route string, code int) {
+	l.st.addError(route + " answered code " + string(appendInt(nil, int64(code))))
 }
