@@ -398,7 +398,14 @@ func TestOutboundLimit(t *testing.T) {
 		t.Fatalf("%d bytes queued, limit %d", queued, limit)
 	}
 	c.Close()
-	requireCode(t, <-errs, CodeNotStarted, "the blocked sender after Close")
+	select { // the other sender was either blocked writing (then Close fails it) or also refused
+	case err := <-errs:
+		if !errors.Is(err, ErrNotStarted) && !errors.Is(err, ErrOutboundFull) {
+			t.Fatalf("second sender: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the blocked sender did not return after Close")
+	}
 	select {
 	case nc := <-accepted:
 		nc.Close()
