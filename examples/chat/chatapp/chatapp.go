@@ -47,6 +47,7 @@ type Demo struct {
 	App       *engine.App
 	Connector *engine.Server
 	Info      engine.ServerInfo
+	Master    engine.MasterInfo // from master.json (not used until the cluster issue)
 }
 
 // LoadApp reads dictionary.json and the proto descriptions from files and returns the App with
@@ -114,6 +115,14 @@ func New(cfg Config, opts ...engine.ServerOption) (*Demo, error) {
 	if err != nil {
 		return nil, err
 	}
+	data, err = fs.ReadFile(cfg.Files, "master.json")
+	if err != nil {
+		return nil, err
+	}
+	master, err := engine.ParseMaster(data, env)
+	if err != nil {
+		return nil, err
+	}
 	app, err := LoadApp(cfg.Files)
 	if err != nil {
 		return nil, err
@@ -136,7 +145,7 @@ func New(cfg Config, opts ...engine.ServerOption) (*Demo, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Demo{App: app, Connector: srv, Info: info}, nil
+	return &Demo{App: app, Connector: srv, Info: info, Master: master}, nil
 }
 
 func pickConnector(list []engine.ServerInfo, id string) (engine.ServerInfo, error) {
