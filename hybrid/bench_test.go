@@ -31,7 +31,7 @@ func BenchmarkReadPath(b *testing.B) {
 		})
 		b.Run("ws/"+strconv.Itoa(size), func(b *testing.B) {
 			c, _ := workingConnB(b, modeFrames)
-			benchProcess(b, c, wsFramesB(in))
+			benchProcess(b, c, wsFrames(in))
 		})
 		b.Run("baseline-codec/"+strconv.Itoa(size), func(b *testing.B) {
 			b.SetBytes(int64(len(in)))
@@ -74,8 +74,6 @@ func workingConnB(b *testing.B, mode readMode) (*Conn, *Server) {
 	c.state.Store(stateWorking)
 	return c, s
 }
-
-func wsFramesB(pkts []byte) []byte { return wsFrames(pkts) }
 
 // BenchmarkEcho measures request/response round trips over loopback through the whole server
 // (netpoll read, state machine, handler, queue, flush), one client at a time.

@@ -35,7 +35,7 @@ const (
 	DefaultMaxQueueBytes          = 1 << 20
 	DefaultMaxQueuePackages       = 4096
 	DefaultWriteTimeout           = 10 * time.Second
-	DefaultNetpollBufferSize      = 512
+	DefaultNetpollBufferSize      = 128
 )
 
 // Config configures a Server. The zero value is valid: it listens on DefaultAddr for TCP and
@@ -107,7 +107,7 @@ type Config struct {
 	// NetpollBufferSize is the size of the read buffer netpoll gives each new connection and the
 	// minimum size of its buffer nodes (netpoll.Config.BufferSize and netpoll.LinkBufferCap). These
 	// are PROCESS-WIDE netpoll settings: the first Server started in a process applies them, once;
-	// later servers cannot change them. Buffers grow on demand for large reads. Default 512 bytes
+	// later servers cannot change them. Buffers grow on demand for large reads. Default 128 bytes
 	// (netpoll's own defaults, 8 KiB and 4 KiB, cost up to 12 KiB per idle connection).
 	NetpollBufferSize int
 

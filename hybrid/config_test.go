@@ -2,11 +2,17 @@ package hybrid
 
 import (
 	"crypto/tls"
+	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"net"
 	"net/netip"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
+
+	pc "github.com/shaddock-io/shaddock/internal/pomeloclient"
 )
 
 func TestConfigValidate(t *testing.T) {
@@ -78,4 +84,31 @@ func TestBlacklist(t *testing.T) {
 	requireEqual(t, none.contains(netip.MustParseAddr("10.0.0.7")), false, "nil list")
 	requireEqual(t, addrOf(&net.TCPAddr{IP: net.IPv4(1, 2, 3, 4), Port: 5}), netip.MustParseAddr("1.2.3.4"), "addrOf TCPAddr")
 	requireEqual(t, addrOf(nil).IsValid(), false, "addrOf nil")
+}
+
+func TestCertFiles(t *testing.T) {
+	cert := serverTLS(t).Certificates[0]
+	dir := t.TempDir()
+	keyDER, err := x509.MarshalPKCS8PrivateKey(cert.PrivateKey)
+	requireNoError(t, err, "marshal key")
+	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	requireNoError(t, os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Certificate[0]}), 0o600), "write cert")
+	requireNoError(t, os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), 0o600), "write key")
+
+	h := newTestHandler()
+	s, err := NewServer(Config{Addr: "127.0.0.1:0", CertFile: certFile, KeyFile: keyFile, Logger: testLogger()}, h)
+	requireNoError(t, err, "NewServer with key pair files")
+	served := make(chan error, 1)
+	go func() { served <- s.ListenAndServe() }()
+	eventually(t, "listening", func() bool { return s.Addr() != nil })
+	c, err := pc.Connect(s.Addr().String(), pc.Options{Transport: pc.WSS, Timeout: waitTimeout})
+	requireNoError(t, err, "connect over WSS")
+	c.Close()
+	requireNoError(t, s.Close(), "close")
+	requireEqual(t, <-served, ErrServerClosed, "ListenAndServe result")
+
+	_, err = NewServer(Config{CertFile: filepath.Join(dir, "missing.pem"), KeyFile: keyFile}, h)
+	if err == nil {
+		t.Fatal("missing certificate file accepted")
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"net"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/cloudwego/netpoll"
 
@@ -55,11 +56,11 @@ type Conn struct {
 	// (so after Handshake, they do not change).
 	transport Transport
 	mode      readMode
-	inTLS     bool // classifying the plaintext inside TLS
-	headroom  int  // bytes reserved in front of outbound buffers for a WebSocket frame header
-	stopRead  bool // the reader stops: the connection closes once its queue is flushed
-	counted   bool // counted in Stats.ClassifiedConns
-	opened    bool // Handshake was called: Closed will be
+	inTLS     bool  // classifying the plaintext inside TLS
+	headroom  uint8 // bytes reserved in front of outbound buffers for a WebSocket frame header
+	stopRead  bool  // the reader stops: the connection closes once its queue is flushed
+	counted   bool  // counted in Stats.ClassifiedConns
+	opened    bool  // Handshake was called: Closed will be
 	ws        *wsReader
 	pub       *rsa.PublicKey
 	value     any // the engine's slot; see SetValue
@@ -74,15 +75,19 @@ type Conn struct {
 }
 
 // connCtx is the context netpoll passes to OnRequest: it leads back to the Conn without an
-// allocation (it lives inside the Conn).
-type connCtx struct {
-	context.Context
-	c *Conn
-}
+// allocation (it lives inside the Conn). As a context it is empty, like context.Background.
+type connCtx struct{ c *Conn }
+
+func (connCtx) Deadline() (time.Time, bool) { return time.Time{}, false }
+func (connCtx) Done() <-chan struct{}       { return nil }
+func (connCtx) Err() error                  { return nil }
+func (connCtx) Value(any) any               { return nil }
+
+var _ context.Context = (*connCtx)(nil)
 
 func newConn(s *Server, nc netpoll.Connection) *Conn {
 	c := &Conn{id: s.nextID.Add(1), srv: s, nc: nc}
-	c.ctx = connCtx{Context: context.Background(), c: c}
+	c.ctx = connCtx{c: c}
 	c.timer.Owner = c
 	return c
 }

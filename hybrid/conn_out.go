@@ -22,14 +22,14 @@ const wsHeadroom = 10
 // senders that come meanwhile only append. So the lock is never held across a write, and a slow
 // socket holds up only its flusher (bounded by WriteTimeout), never other senders.
 type outQueue struct {
-	buf          []byte // headroom + queued packages; pooled (bufPools), nil when empty
-	pkts         int    // packages in buf
-	inflight     int    // bytes being written by the flusher
-	inflightPkts int    // packages being written by the flusher
-	ctrl         []byte // raw bytes written before buf's frame: HTTP response, WebSocket pongs
-	closeFrame   []byte // a WebSocket Close frame, written after buf's frame
-	flushing     bool   // a flusher is running
-	closeAfter   uint8  // 1 + CloseReason to close with once the queue is flushed; 0 for none
+	buf          []byte        // headroom + queued packages; pooled (bufPools), nil when empty
+	pkts         int32         // packages in buf
+	inflight     int32         // bytes being written by the flusher
+	inflightPkts int32         // packages being written by the flusher
+	ctrl         []byte        // raw bytes written before buf's frame: HTTP response, WebSocket pongs
+	closeCode    ws.StatusCode // when not 0, a WebSocket Close frame with it is written after buf
+	flushing     bool          // a flusher is running
+	closeAfter   uint8         // 1 + CloseReason to close with once the queue is flushed; 0 for none
 	tls          *tls.Conn
 }
 
@@ -106,11 +106,11 @@ func (c *Conn) enqueueLocked(p []byte, n int, force bool) error {
 		if len(p) > set.maxQueueBytes {
 			return ErrPacketTooBig
 		}
-		queued := o.inflight + len(p)
+		queued := int(o.inflight) + len(p)
 		if o.buf != nil {
-			queued += len(o.buf) - c.headroom
+			queued += len(o.buf) - int(c.headroom)
 		}
-		if queued > set.maxQueueBytes || o.pkts+o.inflightPkts+n > set.maxQueuePackages {
+		if queued > set.maxQueueBytes || int(o.pkts+o.inflightPkts)+n > set.maxQueuePackages {
 			if set.overflow == OverflowDrop {
 				c.srv.stats.OutboundDropped.Add(uint64(n))
 				return ErrQueueFull
@@ -119,7 +119,7 @@ func (c *Conn) enqueueLocked(p []byte, n int, force bool) error {
 		}
 	}
 	c.appendLocked(p)
-	o.pkts += n
+	o.pkts += int32(n)
 	return nil
 }
 
@@ -129,7 +129,7 @@ func (c *Conn) appendLocked(p []byte) {
 	o := &c.out
 	pools := &c.srv.bufs
 	if o.buf == nil {
-		o.buf = pools.get(c.headroom + len(p))[:c.headroom]
+		o.buf = pools.get(int(c.headroom) + len(p))[:c.headroom]
 	} else if cap(o.buf)-len(o.buf) < len(p) {
 		nb := append(pools.get(len(o.buf)+len(p)), o.buf...)
 		pools.put(o.buf)
@@ -145,19 +145,19 @@ func (c *Conn) queueCtrlLocked(b []byte) {
 	c.out.ctrl = append(c.out.ctrl, b...)
 }
 
-// queueCloseFrameLocked sets the WebSocket Close frame written after everything queued. Only the
-// first one counts.
+// queueCloseFrameLocked asks for a WebSocket Close frame with code after everything queued. Only
+// the first one counts.
 // Lock should be held.
-func (c *Conn) queueCloseFrameLocked(b []byte) {
-	if c.out.closeFrame == nil {
-		c.out.closeFrame = append([]byte(nil), b...)
+func (c *Conn) queueCloseFrameLocked(code ws.StatusCode) {
+	if c.out.closeCode == 0 {
+		c.out.closeCode = code
 	}
 }
 
 // emptyLocked reports whether nothing waits to be written.
 // Lock should be held.
 func (c *Conn) emptyLocked() bool {
-	return c.out.buf == nil && len(c.out.ctrl) == 0 && len(c.out.closeFrame) == 0
+	return c.out.buf == nil && len(c.out.ctrl) == 0 && c.out.closeCode == 0
 }
 
 // Flush writes everything queued, with one write per loop of the single-flusher scheme (see
@@ -174,13 +174,18 @@ func (c *Conn) Flush() error {
 	}
 	o.flushing = true
 	for !c.emptyLocked() && !c.isClosing() {
-		buf, pkts, ctrl, cf := o.buf, o.pkts, o.ctrl, o.closeFrame
-		o.buf, o.pkts, o.ctrl, o.closeFrame = nil, 0, nil, nil
+		buf, pkts, ctrl, code := o.buf, o.pkts, o.ctrl, o.closeCode
+		o.buf, o.pkts, o.ctrl, o.closeCode = nil, 0, nil, 0
 		if buf != nil {
-			o.inflight, o.inflightPkts = len(buf)-c.headroom, pkts
+			o.inflight, o.inflightPkts = int32(len(buf)-int(c.headroom)), pkts
 		}
 		tc := o.tls
 		c.mu.Unlock()
+		var cf []byte
+		var cfBuf [4]byte
+		if code != 0 {
+			cf = ws.AppendCloseFrame(cfBuf[:0], code, "")
+		}
 		n, err := c.write(tc, ctrl, buf, cf)
 		c.mu.Lock()
 		o.inflight, o.inflightPkts = 0, 0
@@ -211,11 +216,11 @@ func (c *Conn) Flush() error {
 // WebSocket), then cf, with one flush, and returns the bytes written. Only the flusher calls it.
 func (c *Conn) write(tc *tls.Conn, ctrl, buf, cf []byte) (int, error) {
 	var data []byte
-	if len(buf) > c.headroom {
-		data = buf[c.headroom:]
-		if c.headroom > 0 {
+	if hr := int(c.headroom); len(buf) > hr {
+		data = buf[hr:]
+		if hr > 0 {
 			hl := ws.HeaderSize(len(data), false)
-			at := c.headroom - hl
+			at := hr - hl
 			ws.AppendFrameHeader(buf[at:at], true, ws.OpBinary, len(data), nil)
 			data = buf[at:]
 		}
@@ -260,14 +265,14 @@ func (c *Conn) writeFailed(err error) {
 	c.closeWith(CloseByPeer)
 }
 
-// closeAfterFlush makes the connection close with reason once everything queued so far, then the
-// WebSocket Close frame cf if not nil, has been written. Nothing can be queued after it.
-func (c *Conn) closeAfterFlush(reason CloseReason, cf []byte) {
+// closeAfterFlush makes the connection close with reason once everything queued so far, then a
+// WebSocket Close frame with code if not 0, has been written. Nothing can be queued after it.
+func (c *Conn) closeAfterFlush(reason CloseReason, code ws.StatusCode) {
 	c.mu.Lock()
 	if c.out.closeAfter == 0 {
 		c.out.closeAfter = uint8(reason) + 1
-		if cf != nil {
-			c.queueCloseFrameLocked(cf)
+		if code != 0 {
+			c.queueCloseFrameLocked(code)
 		}
 	}
 	c.mu.Unlock()
@@ -282,7 +287,7 @@ func (c *Conn) releaseOutLocked() {
 		c.srv.bufs.put(c.out.buf)
 		c.out.buf = nil
 	}
-	c.out.ctrl, c.out.closeFrame = nil, nil
+	c.out.ctrl, c.out.closeCode = nil, 0
 	c.out.pkts = 0
 }
 
@@ -309,8 +314,7 @@ func (c *Conn) Kick(reason string) {
 		return
 	}
 	if c.headroom > 0 {
-		var cf [16]byte
-		c.queueCloseFrameLocked(ws.AppendCloseFrame(cf[:0], ws.StatusNormalClosure, ""))
+		c.queueCloseFrameLocked(ws.StatusNormalClosure)
 	}
 	c.out.closeAfter = uint8(CloseKicked) + 1
 	c.mu.Unlock()

@@ -86,7 +86,7 @@ func (c *Conn) abort(reason CloseReason) {
 // Reader only.
 func (c *Conn) finish(reason CloseReason) {
 	c.stopRead = true
-	c.closeAfterFlush(reason, nil)
+	c.closeAfterFlush(reason, 0)
 }
 
 // sniff classifies the connection from its first bytes. Returns bytes needed, or 0.

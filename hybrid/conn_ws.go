@@ -183,7 +183,6 @@ func (c *Conn) wsClose(code ws.StatusCode) {
 }
 
 func (c *Conn) wsCloseReason(code ws.StatusCode, reason CloseReason) {
-	var cf [16]byte
 	c.stopRead = true
-	c.closeAfterFlush(reason, ws.AppendCloseFrame(cf[:0], code, ""))
+	c.closeAfterFlush(reason, code)
 }

@@ -35,17 +35,17 @@
 //
 // # State machine (pomelo's hybridsocket)
 //
-//	             HANDSHAKE: Handler.Handshake
-//	  +--------+ 200: response      +----------+ HANDSHAKE_ACK: heartbeat,  +---------+
-//	  | INITED |------------------->| WAIT_ACK |-------------------------->| WORKING |
-//	  +--------+                    +----------+ Handler.Open              +---------+
-//	      |  500/501, bad JSON,          |                                     |
-//	      |  no "sys": {"code":N}        |                                     | HEARTBEAT: echo,
-//	      v  written, then close         v                                     | re-arm timeout
-//	  +-----------------------------------------------------------------------------+
-//	  |                                   CLOSED                                    |
-//	  +-----------------------------------------------------------------------------+
-//	     timeout, protocol error, KICK from the client, Kick, Close, overflow, peer close
+//	           HANDSHAKE: Handler.Handshake
+//	+--------+ 200: response      +----------+ HANDSHAKE_ACK: heartbeat,  +---------+
+//	| INITED |------------------->| WAIT_ACK |-------------------------->| WORKING |
+//	+--------+                    +----------+ Handler.Open              +---------+
+//	    |  500/501, bad JSON,          |                                     |
+//	    |  no "sys": {"code":N}        |                                     | HEARTBEAT: echo,
+//	    v  written, then close         v                                     | re-arm timeout
+//	+-----------------------------------------------------------------------------+
+//	|                                   CLOSED                                    |
+//	+-----------------------------------------------------------------------------+
+//	   timeout, protocol error, KICK from the client, Kick, Close, overflow, peer close
 //
 // Packages in the wrong state (DATA or HEARTBEAT before the ACK, a second HANDSHAKE, ...) are
 // silently ignored and counted (Stats.OutOfState), as pomelo does. Nothing but the handshake
@@ -102,6 +102,6 @@
 // netpoll keeps a read buffer per connection and, after the first write, a write buffer node.
 // Their sizes (netpoll.Config.BufferSize, netpoll.LinkBufferCap) are process-wide settings of
 // netpoll: the first Server started in a process sets them from Config.NetpollBufferSize (default
-// 512 bytes instead of netpoll's 8 KiB and 4 KiB) and they cannot change afterwards. cmd/idlebench
+// 128 bytes instead of netpoll's 8 KiB and 4 KiB) and they cannot change afterwards. cmd/idlebench
 // measures the resident memory per idle connection.
 package hybrid

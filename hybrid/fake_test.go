@@ -2,6 +2,9 @@ package hybrid
 
 import (
 	"net"
+
+	"github.com/shaddock-io/shaddock/codec"
+	"github.com/shaddock-io/shaddock/hybrid/ws"
 	"sync/atomic"
 	"testing"
 
@@ -61,3 +64,26 @@ func (r *sliceReader) Peek(n int) ([]byte, error) {
 	return r.b[r.off : r.off+n : r.off+n], nil
 }
 func (r *sliceReader) Skip(n int) error { r.off += n; return nil }
+
+// steadyInput is what a WORKING client sends in the steady state: a heartbeat and requests.
+func steadyInput() []byte {
+	var b []byte
+	b, _ = codec.AppendPacket(b, codec.TypeHeartbeat, nil)
+	for id := uint32(1); id <= 3; id++ {
+		m, _ := codec.AppendRequest(nil, id, "connector.entryHandler.entry", []byte(`{"uid":1}`))
+		b, _ = codec.AppendPacket(b, codec.TypeData, m)
+	}
+	return b
+}
+
+// wsFrames frames each package of pkts as one masked binary message.
+func wsFrames(pkts []byte) []byte {
+	var out []byte
+	key := [4]byte{1, 2, 3, 4}
+	for len(pkts) > 0 {
+		_, n, _ := codec.ParseHeader(pkts)
+		out = ws.AppendMaskedFrame(out, ws.OpBinary, key, pkts[:codec.HeaderSize+n])
+		pkts = pkts[codec.HeaderSize+n:]
+	}
+	return out
+}

@@ -31,6 +31,7 @@ type Server struct {
 	_ noCopy
 
 	set        settings
+	listenAddr string // Config.Addr
 	h          Handler
 	log        *slog.Logger
 	tlsCfg     *tls.Config // nil: TLS records are an unknown protocol
@@ -61,7 +62,7 @@ func NewServer(cfg Config, h Handler) (*Server, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	s := &Server{set: cfg.settings(), h: h, log: cfg.Logger}
+	s := &Server{set: cfg.settings(), listenAddr: cfg.Addr, h: h, log: cfg.Logger}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -116,8 +117,9 @@ func (s *Server) SetBlacklist(list []string) error {
 	return nil
 }
 
-// ListenAndServe listens on Config.Addr (DefaultAddr when empty) and serves.
-func (s *Server) ListenAndServe(addr string) error {
+// ListenAndServe listens on Config.Addr (DefaultAddr when empty) and serves until Shutdown.
+func (s *Server) ListenAndServe() error {
+	addr := s.listenAddr
 	if addr == "" {
 		addr = DefaultAddr
 	}

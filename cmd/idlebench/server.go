@@ -1,0 +1,101 @@
+package main
+
+import (
+	"bufio"
+	"log/slog"
+	"net"
+	"os"
+	"runtime"
+	"runtime/pprof"
+	"strings"
+	"time"
+
+	"github.com/shaddock-io/shaddock/hybrid"
+)
+
+// idleHandler accepts every handshake and ignores data.
+type idleHandler struct{}
+
+func (idleHandler) Handshake(*hybrid.Conn, *hybrid.HandshakeRequest) hybrid.HandshakeResult {
+	return hybrid.HandshakeResult{Code: 200}
+}
+func (idleHandler) Open(*hybrid.Conn)                       {}
+func (idleHandler) Data(*hybrid.Conn, []byte)               {}
+func (idleHandler) ReadBatchDone(*hybrid.Conn)              {}
+func (idleHandler) Closed(*hybrid.Conn, hybrid.CloseReason) {}
+
+func serverCmd(args []string) error {
+	fs := newFlags("server")
+	addr := fs.String("addr", "127.0.0.1:3390", "listen address")
+	hb := fs.Duration("heartbeat", 3*time.Second, "heartbeat interval (whole seconds; 0 = off)")
+	buf := fs.Int("buffer", 0, "Config.NetpollBufferSize (0 = the package default)")
+	rate := fs.Int("memprofilerate", 0, "runtime.MemProfileRate (0 = Go's default); 1 records every allocation")
+	fs.Parse(args)
+	if *rate > 0 {
+		runtime.MemProfileRate = *rate
+	}
+
+	s, err := hybrid.NewServer(hybrid.Config{
+		Heartbeat:         *hb,
+		NetpollBufferSize: *buf,
+		HandshakeTimeout:  time.Minute,
+		Logger:            slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+	}, idleHandler{})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	go func() {
+		in := bufio.NewScanner(os.Stdin)
+		for in.Scan() {
+			switch line := in.Text(); {
+			case line == "stats":
+				printJSON(serverStatus(s))
+			case line == "gc": // twice: the first moves sync.Pool contents to the victim cache
+				runtime.GC()
+				runtime.GC()
+				printJSON(serverStatus(s))
+			case strings.HasPrefix(line, "heapprofile "):
+				writeHeapProfile(strings.TrimPrefix(line, "heapprofile "))
+				printJSON(serverStatus(s))
+			}
+		}
+		s.Close()
+	}()
+	printJSON(serverStatus(s)) // ready
+	err = s.Serve(ln)
+	if err == hybrid.ErrServerClosed {
+		return nil
+	}
+	return err
+}
+
+func serverStatus(s *hybrid.Server) status {
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	rss, _ := readRSS("self")
+	st := s.Stats()
+	return status{
+		Conns: s.Len(), Working: st.ClassifiedConns.Load(), RSS: rss,
+		HeapAlloc: ms.HeapAlloc, HeapInuse: ms.HeapInuse, HeapSys: ms.HeapSys, StackInuse: ms.StackInuse,
+		Goroutines: runtime.NumGoroutine(),
+		TotalAlloc: ms.TotalAlloc, Mallocs: ms.Mallocs, NumGC: ms.NumGC,
+		HBIn: st.PackagesIn.Load(), HBOut: st.PackagesOut.Load(), Timeouts: st.HeartbeatTimeouts.Load(),
+	}
+}
+
+// writeHeapProfile writes the in-use heap profile to path (after a GC), for finding what each
+// connection costs.
+func writeHeapProfile(path string) {
+	f, err := os.Create(path)
+	if err != nil {
+		slog.Error("heap profile", "err", err)
+		return
+	}
+	defer f.Close()
+	runtime.GC()
+	pprof.Lookup("heap").WriteTo(f, 0)
+}
