@@ -134,7 +134,7 @@ func TestDropsDetected(t *testing.T) {
 		{"kick", func(s *testServer) { s.kickAfter = 300e6 }, nil, driver.DropKick},
 		// The server sends its heartbeat after the ACK and never answers ours: the JS rule
 		// (timeout = 2 × heartbeat after our heartbeat, 100 ms slack) drops us after ~2.9 s.
-		{"heartbeat", func(s *testServer) { s.muteHeartbeat = true }, []string{"-hold=3500ms"}, driver.DropHeartbeat},
+		{"heartbeat", func(s *testServer) { s.muteHeartbeat = true }, []string{"-hold=4500ms"}, driver.DropHeartbeat},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -152,7 +152,7 @@ func TestDropsDetected(t *testing.T) {
 
 func TestIdleKeepsConnectionsWithHeartbeats(t *testing.T) {
 	srv := newTestServer(t, nil)
-	r := runLoadgen(t, "-scenario=idle", "-addr="+srv.addr(), "-conns=30", "-hold=2500ms")
+	r := runLoadgen(t, "-scenario=idle", "-addr="+srv.addr(), "-conns=30", "-hold=3s")
 	noErrors(t, r)
 	c := &r.Counts
 	eq(t, "open at hold end", r.Conns.OpenAtHoldEnd, 30)
@@ -201,8 +201,8 @@ func TestNotify(t *testing.T) {
 	r := runLoadgen(t, "-scenario=notify", "-addr="+srv.addr(), "-conns=5", "-qps=300", "-hold=1s")
 	noErrors(t, r)
 	n := r.Counts[driver.Notifies]
-	if n < 240 || n > 360 {
-		t.Fatalf("%d notifies, want about 300", n)
+	if want := 300 * r.Seconds.Hold; math.Abs(float64(n)-want) > 0.15*want {
+		t.Fatalf("%d notifies in %.2fs, want %.0f ± 15%%", n, r.Seconds.Hold, want)
 	}
 	eq(t, "server received", uint64(srv.requests.Load()), n)
 	eq(t, "responses", r.Counts[driver.Responses], 0)
@@ -326,10 +326,10 @@ func TestTimeoutsAndLateResponses(t *testing.T) {
 	r = runLoadgen(t, "-scenario=echo", "-addr="+srv.addr(), "-conns=4", "-hold=1s", "-route=test.h.slow",
 		"-timeout=150ms", "-drain=1s")
 	c = &r.Counts
-	eq(t, "responses", c[driver.Responses], 0)
-	eq(t, "timeouts", c[driver.Timeouts], c[driver.Requests])
-	if c[driver.Late] == 0 || c[driver.Late] > c[driver.Timeouts] {
-		t.Fatalf("%d late for %d timeouts", c[driver.Late], c[driver.Timeouts])
+	// On a starved machine a timer may fire after the slow answer: that request counts as answered.
+	eq(t, "responses + timeouts", c[driver.Responses]+c[driver.Timeouts], c[driver.Requests])
+	if c[driver.Timeouts] <= c[driver.Responses] || c[driver.Late] == 0 || c[driver.Late] > c[driver.Timeouts] {
+		t.Fatalf("%d late for %d timeouts, %d responses", c[driver.Late], c[driver.Timeouts], c[driver.Responses])
 	}
 	eq(t, "protocol errors", c[driver.ProtoErrors], 0)
 }

@@ -57,6 +57,7 @@ const keepInCap = 4 << 10
 
 // conn is one simulated client. It belongs to its loop's goroutine.
 type conn struct {
+	_       noCopy // conns live in their loop's slice and are used by pointer only
 	fd      int
 	gidx    int // global connection index: target, source, username, room
 	state   connState

@@ -129,19 +129,26 @@ func isNumber(t pomelopb.Type) bool {
 }
 
 // push counts a server push and, where the payload carries a send time, records its latency.
+// A push whose route has a server proto must decode with it.
 func (l *loop) push(c *conn, m *codec.Message) {
 	if err := m.ResolveRoute(c.sess.srv); err != nil {
 		l.protoError(c, "push: "+err.Error())
 		return
 	}
-	l.st.C[Pushes]++
 	route := m.Route
+	proto := c.sess.srv.ServerProtos.LookupBytes(route)
+	if proto != nil && !l.decodes(proto, m.Body) {
+		l.st.C[ProtoErrors]++
+		l.st.addError("push " + string(route) + " does not decode with its server proto")
+		return
+	}
+	l.st.C[Pushes]++
 	switch l.cfg.Scenario {
 	case Chat:
 		switch string(route) {
 		case l.cfg.ChatPush:
 			l.st.C[PushesMatched]++
-			if ts, ok := l.pushField(c.sess.chatPush, m.Body, "msg"); ok {
+			if ts, ok := l.pushField(proto, m.Body, "msg"); ok {
 				l.st.Push.Record(wallNow() - ts)
 			}
 		case routeOnAdd:
@@ -157,12 +164,23 @@ func (l *loop) push(c *conn, m *codec.Message) {
 		if l.cfg.PushTSField == "" {
 			return
 		}
-		proto := c.sess.pushProto
-		if l.cfg.PushRoute == "" {
-			proto = c.sess.srv.ServerProtos.LookupBytes(route)
-		}
 		if ts, ok := l.pushField(proto, m.Body, l.cfg.PushTSField); ok {
 			l.st.Push.Record(wallNow() - ts*int64(l.cfg.PushTSUnit))
+		}
+	}
+}
+
+// decodes reports whether body is a valid message of type proto.
+func (l *loop) decodes(proto *pomelopb.Message, body []byte) bool {
+	d := &l.pb
+	d.Reset(proto, body)
+	for {
+		f, err := d.Next()
+		if err != nil {
+			return false
+		}
+		if f == nil {
+			return true
 		}
 	}
 }

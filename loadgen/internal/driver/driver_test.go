@@ -247,3 +247,19 @@ func TestConnSize(t *testing.T) {
 		t.Fatalf("conn is %d bytes", n)
 	}
 }
+
+func TestPushMustDecodeWithServerProto(t *testing.T) {
+	l := handshakenLoop(t, testConfig(Push, TCP))
+	c := l.c
+	good, _ := c.sess.srv.ServerProtos.Lookup("onChat").AppendWire(nil, []byte(`{"msg":"1","from":"u","target":"*"}`))
+	l.input(c, pkt(codec.TypeData, codec.AppendPushCode(nil, 6, good)))
+	l.input(c, pkt(codec.TypeData, codec.AppendPushCode(nil, 6, []byte(`{"msg":"json, not protobuf"}`))))
+	l.input(c, pkt(codec.TypeData, codec.AppendPushCode(nil, 7, []byte(`{"user":"json route"}`))))
+	if l.st.C[Pushes] != 2 || l.st.C[ProtoErrors] != 1 || c.state != stReady {
+		t.Fatalf("pushes %d proto errors %d state %v", l.st.C[Pushes], l.st.C[ProtoErrors], c.state)
+	}
+	l.input(c, pkt(codec.TypeData, codec.AppendPushCode(nil, 99, nil)))
+	if c.state != stClosed || l.st.C[ProtoErrors] != 2 {
+		t.Fatalf("unknown route code: state %v", c.state)
+	}
+}

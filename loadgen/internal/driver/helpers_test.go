@@ -132,3 +132,5 @@ func handshakenLoop(t testing.TB, cfg Config) *testLoop {
 	}
 	return &testLoop{loop: l, c: c, peer: fds[1]}
 }
+
+func itoa(v int64) string { return string(appendInt(nil, v)) }

@@ -20,6 +20,7 @@ const (
 // loop is one epoll instance and the connections it owns. Everything in it belongs to its
 // goroutine (run), except rampDone and drained, which the controller reads.
 type loop struct {
+	_      noCopy
 	d      *Driver
 	cfg    *Config
 	id     int
@@ -355,3 +356,9 @@ func appendInt(dst []byte, v int64) []byte {
 	}
 	return append(dst, b[i:]...)
 }
+
+// noCopy makes go vet report copies of the structs that embed it.
+type noCopy struct{}
+
+func (*noCopy) Lock()   {}
+func (*noCopy) Unlock() {}

@@ -67,4 +67,3 @@ func TestAllocChatPush(t *testing.T) {
 	}
 }
 
-func itoa(v int64) string { return string(appendInt(nil, v)) }

@@ -34,12 +34,10 @@ type prepared struct {
 // session is everything a connection derives from a handshake response. Connections that receive
 // byte-identical responses share one session; it is immutable after creation.
 type session struct {
-	srv       *wire.Server
-	p         [numKinds]prepared
-	chatPush  *pomelopb.Message // server proto of Config.ChatPush
-	pushProto *pomelopb.Message // server proto of Config.PushRoute
-	interval  int64             // heartbeat interval, ns; 0: no heartbeats
-	timeout   int64             // heartbeat timeout, ns (2 × interval, as the JS client)
+	srv      *wire.Server
+	p        [numKinds]prepared
+	interval int64 // heartbeat interval, ns; 0: no heartbeats
+	timeout  int64 // heartbeat timeout, ns (2 × interval, as the JS client)
 }
 
 // sessionCacheMax bounds the number of distinct handshake responses remembered. A server that
@@ -116,10 +114,6 @@ func newSession(cfg *Config, body []byte) (*session, error) {
 		if p.body, err = encodeBody(nil, p, r.body); err != nil {
 			return nil, fmt.Errorf("body for %s: %w", r.route, err)
 		}
-	}
-	s.chatPush = srv.ServerProtos.Lookup(cfg.ChatPush)
-	if cfg.PushRoute != "" {
-		s.pushProto = srv.ServerProtos.Lookup(cfg.PushRoute)
 	}
 	return s, nil
 }

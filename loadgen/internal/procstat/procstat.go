@@ -1,4 +1,3 @@
-// Package procstat samples a Linux process's CPU time and resident memory from /proc.
 package procstat
 
 import (
