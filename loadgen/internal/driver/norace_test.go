@@ -66,4 +66,3 @@ func TestAllocChatPush(t *testing.T) {
 		t.Fatalf("matched %d, timed %d", l.st.C[PushesMatched], l.st.Push.Count())
 	}
 }
-
