@@ -376,3 +376,36 @@ func TestPublicKey(t *testing.T) {
 	requireEqual(t, sc.PublicKey().E, 65537, "e")
 	requireEqual(t, sc.PublicKey().N.BitLen(), 1024, "modulus bits")
 }
+
+// queueBuffer returns the connection's queued buffer, under its lock.
+func queueBuffer(c *Conn) []byte {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.out.buf
+}
+
+// TestQueueBufferReturned is the pool-leak regression test: the outbound buffer goes back to its
+// pool when a flush empties the queue, and when the connection closes with data still queued.
+func TestQueueBufferReturned(t *testing.T) {
+	h := newTestHandler()
+	opened := make(chan *Conn, 1)
+	h.onOpen = func(c *Conn) { opened <- c }
+	_, addr := startServer(t, Config{}, h)
+	forEachTransport(t, func(t *testing.T, tr pc.Transport) {
+		c := connect(t, addr, tr)
+		sc := <-opened
+		requireEqual(t, queueBuffer(sc) == nil, true, "no buffer while idle")
+		requireNoError(t, sc.Enqueue(pushPkt), "enqueue")
+		requireEqual(t, cap(queueBuffer(sc)), outClass0, "smallest class while queued")
+		requireNoError(t, sc.Flush(), "flush")
+		requireEqual(t, queueBuffer(sc) == nil, true, "buffer returned after the flush")
+		readType(t, c, codec.TypeData)
+
+		big := batchOf(1, 10<<10)
+		requireNoError(t, sc.Enqueue(big), "enqueue 10 KiB")
+		requireEqual(t, cap(queueBuffer(sc)), outClass2, "grown to the 32 KiB class")
+		requireNoError(t, sc.Close(), "close with data queued")
+		h.next(t, "closed")
+		requireEqual(t, queueBuffer(sc) == nil, true, "buffer returned at close")
+	})
+}

@@ -103,5 +103,9 @@
 // Their sizes (netpoll.Config.BufferSize, netpoll.LinkBufferCap) are process-wide settings of
 // netpoll: the first Server started in a process sets them from Config.NetpollBufferSize (default
 // 128 bytes instead of netpoll's 8 KiB and 4 KiB) and they cannot change afterwards. cmd/idlebench
-// measures the resident memory per idle connection.
+// measures the resident memory per idle connection: with 10,000 connections and 3 s heartbeats,
+// about 5.0 KB of RSS per TCP connection and 5.5 KB per WebSocket connection (3.5 and 3.8 KB of
+// live heap), against pomelo's 9.5 and 18.8 KB. About 3 KB of the live heap is netpoll's own
+// connection state, 1.4 KB of it the write barrier (iovec arrays) every netpoll connection holds;
+// the Conn is 240 bytes. RSS also carries the garbage collector's headroom (GOGC).
 package hybrid

@@ -54,7 +54,7 @@ type Stats struct {
 	OverflowKicks      atomic.Uint64 // connections closed by OverflowKick
 	WriteErrors        atomic.Uint64 // flushes that failed (the connection was closed)
 	WriteTimeouts      atomic.Uint64 // flushes that hit WriteTimeout (the connection was closed)
-	Kicks              atomic.Uint64 // Kick calls that delivered a KICK package
+	Kicks              atomic.Uint64 // Kick calls that queued a KICK package (WORKING connections)
 
 	// WebSocket control.
 	WSPings  atomic.Uint64 // pings answered
