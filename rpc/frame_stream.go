@@ -7,8 +7,10 @@ import "errors"
 var ErrNeedMore = errors.New("rpc: need more input")
 
 // keepPartialCap is the largest straddle buffer a FrameDecoder keeps between frames; a larger one
-// (left behind by a big frame) is dropped once that frame has been returned.
-const keepPartialCap = 4 << 10
+// (left behind by a big frame) is dropped once that frame has been returned. Under load most
+// reads end inside a frame, so the buffer is kept large enough for typical frames: a server has
+// one decoder per peer server, not per player.
+const keepPartialCap = 64 << 10
 
 // FrameDecoder reassembles frames from a byte stream that arrives in pieces of any size: several
 // frames per read, or one frame over many reads. A frame lying whole inside one fed slice is

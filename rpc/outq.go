@@ -5,8 +5,9 @@ import (
 	"time"
 )
 
-// maxKeptBuffer is the largest outbound buffer kept for reuse after it was written; a larger one
-// (grown by a big frame) is dropped.
+// maxKeptBuffer is the size up to which an outbound buffer is always kept for reuse after it was
+// written. A larger one is kept while it is busy, so that sustained load does not regrow it at
+// every write, and dropped after shortsToShrink writes in a row filled less than a quarter of it.
 const maxKeptBuffer = 1 << 20
 
 // outq is a connection's outbound frame queue. Producers append whole frames to buf while holding
@@ -25,6 +26,7 @@ type outq struct {
 	flushing bool   // mu: a flusher is running
 	holds    int    // mu: >0 means do not start a flush (a read batch runs, or connecting)
 	armed    bool   // mu: buffered mode: the timer is set
+	shorts   int    // mu: writes in a row that used less than a quarter of a big buffer
 	closed   bool   // mu: no more writes; buf is discarded
 	interval time.Duration
 	timer    *time.Timer // mu: buffered mode only, created on first use, stopped by closeLocked
@@ -88,12 +90,25 @@ func (q *outq) flush(mu *sync.Mutex, write func([]byte) error) error {
 			q.closeLocked()
 			return err
 		}
-		if cap(b) <= maxKeptBuffer {
-			q.spare = b[:0]
-		}
+		q.spare = q.keepLocked(b)
 	}
 	q.flushing = false
 	return nil
+}
+
+// keepLocked returns b emptied for reuse, or nil when a big buffer has stayed underused.
+// Lock should be held.
+func (q *outq) keepLocked(b []byte) []byte {
+	switch {
+	case cap(b) <= maxKeptBuffer || len(b) >= cap(b)/4:
+		q.shorts = 0
+	case q.shorts+1 >= shortsToShrink:
+		q.shorts = 0
+		return nil
+	default:
+		q.shorts++
+	}
+	return b[:0]
 }
 
 // closeLocked stops all writing and drops what is queued. Lock should be held.
