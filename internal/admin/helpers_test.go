@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"math/rand/v2"
@@ -264,21 +265,27 @@ func (r *rig) traffic(t testing.TB, players []*player, pause time.Duration, stop
 }
 
 // ghost connects, completes the handshake and then stays silent until the heartbeat timeout
-// closes it.
-func (r *rig) ghost(t testing.TB) {
-	t.Helper()
-	r.connect(t, pomeloclient.TCP)
+// closes it. Safe to call from any goroutine.
+func (r *rig) ghost(t testing.TB) error {
+	c, err := pomeloclient.Connect(r.addr, pomeloclient.Options{Timeout: 5 * time.Second})
+	if err != nil {
+		return err
+	}
+	t.Cleanup(func() { c.Close() })
+	return nil
 }
 
-// refused attempts a handshake the server refuses (501, from WithCheckClient).
-func (r *rig) refused(t testing.TB) {
-	t.Helper()
+// refused attempts a handshake the server refuses (501, from WithCheckClient). Safe to call from
+// any goroutine.
+func (r *rig) refused() error {
 	c, err := pomeloclient.Dial(r.addr, pomeloclient.Options{Timeout: 5 * time.Second})
-	requireNoError(t, err, "dial")
+	if err != nil {
+		return err
+	}
 	defer c.Close()
 	body := []byte(`{"sys":{"type":"` + badClient + `","version":"0.0.1"},"user":{}}`)
-	_, err = c.Handshake(body)
-	if !errors.Is(err, pomeloclient.ErrHandshake) {
-		t.Fatalf("handshake of %s: err %v, want a refusal", badClient, err)
+	if _, err = c.Handshake(body); !errors.Is(err, pomeloclient.ErrHandshake) {
+		return fmt.Errorf("handshake of %s: err %v, want a refusal", badClient, err)
 	}
+	return nil
 }

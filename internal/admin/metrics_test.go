@@ -136,8 +136,8 @@ func TestCountersMoveAfterTraffic(t *testing.T) {
 			}
 		}
 	}
-	r.refused(t)
-	r.ghost(t)
+	requireNoError(t, r.refused(), "refused handshake")
+	requireNoError(t, r.ghost(t), "ghost")
 	n := float64(rounds * len(players))
 
 	// Requests: exact counts by route and result, and a latency sample per request.
