@@ -82,8 +82,8 @@ func BenchmarkForwardArgs(b *testing.B) {
 }
 
 // BenchmarkCall measures loopback calls of msgRemote.forwardMessage-shaped arguments: one
-// caller at a time (latency), b.RunParallel callers on one connection (throughput), and one
-// caller keeping a window of asynchronous calls in flight.
+// caller at a time (latency), 32 × GOMAXPROCS synchronous callers on one connection through
+// b.RunParallel (throughput), and one caller keeping a window of asynchronous calls in flight.
 func BenchmarkCall(b *testing.B) {
 	for _, body := range []int{16, 4096} {
 		b.Run("seq/"+strconv.Itoa(body), func(b *testing.B) { benchCalls(b, body, false) })
@@ -115,6 +115,7 @@ func benchCalls(b *testing.B, body int, parallel bool) {
 			}
 		}
 	} else {
+		b.SetParallelism(32) // 32 × GOMAXPROCS synchronous callers share the connection
 		b.RunParallel(func(pb *testing.PB) {
 			args, res := sampleForward(body), new(fwdResp)
 			for pb.Next() {
