@@ -151,7 +151,7 @@ func bench(o options) error {
 	}
 
 	time.Sleep(o.warmup)
-	cpu0, err := procCPU(o.pid, o.clkTck)
+	user0, sys0, err := procTimes(o.pid, o.clkTck)
 	if err != nil && o.pid != 0 {
 		return err
 	}
@@ -164,7 +164,7 @@ func bench(o options) error {
 		return err
 	}
 	r1, t1 := responses.Load(), time.Now()
-	cpu1, _ := procCPU(o.pid, o.clkTck)
+	user1, sys1, _ := procTimes(o.pid, o.clkTck)
 	var ru1 syscall.Rusage
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru1)
 	cancel()
@@ -183,9 +183,10 @@ func bench(o options) error {
 		fmt.Fprintf(os.Stdout, "client CPU: %v  (%.2f us/resp)\n", clientCPU.Round(time.Millisecond), float64(clientCPU.Microseconds())/float64(n))
 	}
 	if o.pid != 0 && n > 0 {
-		serverCPU := cpu1 - cpu0
-		fmt.Fprintf(os.Stdout, "server CPU: %v  (%.2f us/resp)  pid %d\n", serverCPU.Round(time.Millisecond),
-			float64(serverCPU.Microseconds())/float64(n), o.pid)
+		user, sys := user1-user0, sys1-sys0
+		per := func(d time.Duration) float64 { return float64(d.Microseconds()) / float64(n) }
+		fmt.Fprintf(os.Stdout, "server CPU: %v  (%.2f us/resp: user %.2f, sys %.2f)  pid %d\n",
+			(user + sys).Round(time.Millisecond), per(user+sys), per(user), per(sys), o.pid)
 	}
 	return nil
 }
@@ -194,27 +195,28 @@ func tv(t syscall.Timeval) time.Duration {
 	return time.Duration(t.Sec)*time.Second + time.Duration(t.Usec)*time.Microsecond
 }
 
-// procCPU returns utime+stime of pid (all threads) from /proc/<pid>/stat.
-func procCPU(pid, clkTck int) (time.Duration, error) {
+// procTimes returns utime and stime of pid (all threads) from /proc/<pid>/stat.
+func procTimes(pid, clkTck int) (user, sys time.Duration, err error) {
 	if pid == 0 {
-		return 0, nil
+		return 0, 0, nil
 	}
 	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	// Fields after the parenthesised command name: state is field 3; utime 14, stime 15.
 	s := string(b)
 	f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
 	if len(f) < 13 {
-		return 0, fmt.Errorf("short /proc/%d/stat", pid)
+		return 0, 0, fmt.Errorf("short /proc/%d/stat", pid)
 	}
 	ut, err1 := strconv.ParseInt(f[11], 10, 64)
 	st, err2 := strconv.ParseInt(f[12], 10, 64)
 	if err := errors.Join(err1, err2); err != nil {
-		return 0, err
+		return 0, 0, err
 	}
-	return time.Duration(ut+st) * time.Second / time.Duration(clkTck), nil
+	tick := time.Second / time.Duration(clkTck)
+	return time.Duration(ut) * tick, time.Duration(st) * tick, nil
 }
 
 // dialPomelo connects and completes the pomelo handshake (handshake, response, ACK).
