@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -24,5 +25,22 @@ func TestValidJSON(t *testing.T) {
 	deep := strings.Repeat("[", maxJSONDepth+1) + strings.Repeat("]", maxJSONDepth+1)
 	if validJSON([]byte(deep)) {
 		t.Error("nesting beyond the limit accepted")
+	}
+}
+
+// plain8 agrees with the byte-wise table on every byte value in every position.
+func TestPlain8(t *testing.T) {
+	for pos := 0; pos < 8; pos++ {
+		for c := 0; c < 256; c++ {
+			w := []byte("abcdefgh")
+			w[pos] = byte(c)
+			want := true
+			for _, x := range w {
+				want = want && jsonStringPlain[x]
+			}
+			if got := plain8(binary.LittleEndian.Uint64(w)); got != want {
+				t.Fatalf("plain8(%q) = %v, want %v", w, got, want)
+			}
+		}
 	}
 }
