@@ -110,19 +110,21 @@ func (c ClientConfig) withDefaults() ClientConfig {
 //
 // All methods are safe for concurrent use.
 type Client struct {
-	noCopy  noCopy
-	addr    string
-	cfg     ClientConfig // read-only after NewClient; defaults applied
-	hooks   hooks        // read-only after NewClient
-	ctx     context.Context
-	cancel  context.CancelFunc // Close cancels ctx: the one "closed" signal
+	noCopy noCopy
+	addr   string
+	cfg    ClientConfig // read-only after NewClient; defaults applied
+	hooks  hooks        // read-only after NewClient
+	ctx    context.Context
+	cancel context.CancelFunc // Close cancels ctx: the one "closed" signal
+	// cur is the connection calls go to. Stored by NewClient, by run after a failed dial, and by
+	// the fail of a connection that was up (its successor); read by every call.
 	cur     atomic.Pointer[clientConn]
-	pending atomic.Int64 // calls started and not finished, across connections
-	writes  atomic.Uint64
-	dials   atomic.Uint64
-	calls   sync.Pool // *call
-	waiters sync.Pool // *waiter
-	wg      sync.WaitGroup
+	pending atomic.Int64   // calls started and not finished, across connections
+	writes  atomic.Uint64  // counter, written by flushers
+	dials   atomic.Uint64  // counter, written by run
+	calls   sync.Pool      // *call, recycled by finish when no timer can still run
+	waiters sync.Pool      // *waiter, recycled by Call
+	wg      sync.WaitGroup // run and the readers; Close waits for them
 }
 
 // ClientStats are counters of a Client.
