@@ -25,11 +25,12 @@ import "time"
 // stallGraceTicks is how long a timeout is deferred when the client's bytes are still in the kernel.
 const stallGraceTicks = 5
 
-// deadlineAfter returns the tick after which a connection idle for d has timed out. One tick is
-// added so that the timer never fires early (the wheel's current tick lags real time by up to a
-// tick).
+// deadlineAfter returns the tick after which a connection idle for d from now has timed out. It
+// counts from real time (the wheel's Clock), not from the last tick the wheel processed, which lags
+// when the wheel goroutine runs late; one tick is added because the current tick has partly
+// passed. So a timeout never fires early.
 func (s *Server) deadlineAfter(d time.Duration) int64 {
-	return s.wheel.Now() + s.wheel.Ticks(d) + 1
+	return s.wheel.Clock() + s.wheel.Ticks(d) + 1
 }
 
 // arm sets the deadline to d from now and re-links the timer: for the start of a phase.

@@ -24,9 +24,11 @@
 //
 // # Precision
 //
-// A timer fires on the first tick at or after its due tick: never early, late by up to one tick
-// plus scheduling delay. If the goroutine falls behind (a long pause), it catches up, firing in
-// order, on its next wake-up.
+// A timer fires on the first tick at or after its due tick, late by up to one tick plus
+// scheduling delay. If the goroutine falls behind (a long pause), it catches up, firing in order,
+// on its next wake-up. Compute due ticks from Clock (real time), not Now (the last tick
+// processed): Clock() + Ticks(d) + 1 never fires before d has passed, even when the goroutine is
+// late, whereas Now() + Ticks(d) would fire early by however many ticks it lags.
 //
 // # Ownership
 //

@@ -78,8 +78,14 @@ func New[T any](tick, span time.Duration, fire func(owner T, now int64)) (*Wheel
 // Tick returns the tick duration.
 func (w *Wheel[T]) Tick() time.Duration { return w.tick }
 
-// Now returns the last tick processed. It is safe for concurrent use and does not lock.
+// Now returns the last tick processed. It is safe for concurrent use and does not lock. It lags
+// real time when the wheel goroutine runs late: compute due ticks from Clock, not from Now.
 func (w *Wheel[T]) Now() int64 { return w.now.Load() }
+
+// Clock returns the tick real time has reached (ticks since the wheel was created, by the
+// monotonic clock). A timer scheduled at Clock() + Ticks(d) + 1 never fires before d has passed,
+// however late the wheel goroutine runs.
+func (w *Wheel[T]) Clock() int64 { return int64(time.Since(w.start) / w.tick) }
 
 // Ticks converts d to a number of ticks, rounded up, at least 1.
 func (w *Wheel[T]) Ticks(d time.Duration) int64 {
@@ -167,7 +173,7 @@ func (w *Wheel[T]) run() {
 		case <-w.done:
 			return
 		case <-tk.C:
-			w.Advance(int64(time.Since(w.start) / w.tick))
+			w.Advance(w.Clock())
 		}
 	}
 }

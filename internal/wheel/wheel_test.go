@@ -223,3 +223,25 @@ func TestConcurrentScheduleCancel(t *testing.T) {
 		}
 	}
 }
+
+// TestClockNeverEarly: a due tick computed from Clock is not processed before the duration has
+// passed, even when the wheel goroutine is late (here: never started, advanced by hand).
+func TestClockNeverEarly(t *testing.T) {
+	fired := make(chan time.Time, 1)
+	w, _ := New(5*time.Millisecond, time.Second, func(_ int, _ int64) { fired <- time.Now() })
+	time.Sleep(30 * time.Millisecond) // the wheel is now 6 ticks "late": Now() is 0
+	start := time.Now()
+	w.Schedule(&Timer[int]{}, w.Clock()+w.Ticks(20*time.Millisecond)+1)
+	for {
+		w.Advance(w.Clock())
+		select {
+		case at := <-fired:
+			if el := at.Sub(start); el < 20*time.Millisecond {
+				t.Fatalf("fired after %v, before 20ms", el)
+			}
+			return
+		default:
+			time.Sleep(time.Millisecond)
+		}
+	}
+}
