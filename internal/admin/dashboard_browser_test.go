@@ -29,6 +29,8 @@ const (
 type dashState struct {
 	State      string `json:"state"`
 	Error      string `json:"error"`
+	FetchError string `json:"fetchError"`
+	Failures   string `json:"failures"`
 	Samples    string `json:"samples"`
 	Drawn      string `json:"drawn"`
 	Conns      string `json:"conns"`
@@ -131,6 +133,7 @@ func TestDashboardInBrowser(t *testing.T) {
 	requireNoError(t, b.call(ctx, session, "Emulation.setDeviceMetricsOverride",
 		map[string]any{"width": 1280, "height": 900, "deviceScaleFactor": 1, "mobile": false}, nil), "viewport")
 	requireNoError(t, b.call(ctx, session, "Page.navigate", map[string]any{"url": r.base}, nil), "navigate")
+	navigated := time.Now()
 
 	// Wait for sixteen samples (about sixteen seconds of real time: most of the page's shortest
 	// time axis, so that the screenshot shows curves).
@@ -145,9 +148,9 @@ func TestDashboardInBrowser(t *testing.T) {
 		if err == nil && atoi(st.Samples) >= wantSamples {
 			break
 		}
-		if ctx.Err() != nil {
-			t.Fatalf("page did not reach %d samples: state %+v, last error %v\nchromium stderr:\n%s",
-				wantSamples, st, err, b.stderrText())
+		if ctx.Err() != nil || (st.State == "error" && time.Since(navigated) > 10*time.Second) {
+			t.Fatalf("page did not reach %d samples: state %+v, last error %v, events %v\nchromium stderr:\n%s",
+				wantSamples, st, err, b.eventList(), b.stderrText())
 		}
 		time.Sleep(250 * time.Millisecond)
 	}
@@ -159,6 +162,9 @@ func TestDashboardInBrowser(t *testing.T) {
 	// The page saw live data and drew it.
 	requireEqual(t, st.State, "live", "page state")
 	requireEqual(t, st.Error, "", "page error")
+	if st.Failures != "0" {
+		t.Errorf("%s polls failed, last: %s", st.Failures, st.FetchError)
+	}
 	if atoi(st.Drawn) < wantSamples-2 {
 		t.Errorf("fewest points drawn on a chart: %s, want >= %d", st.Drawn, wantSamples-2)
 	}

@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -77,6 +78,9 @@ type rig struct {
 	station *rpc.Station
 	addr    string // engine (client) address
 	base    string // admin base URL, "http://127.0.0.1:port/"
+
+	mu     sync.Mutex
+	closed []string // sessions closed, with their reasons: printed when the test fails
 }
 
 // newRig starts the stack; everything stops at the end of the test.
@@ -139,8 +143,13 @@ func newRig(t testing.TB) *rig {
 		}),
 	), "register routes")
 	r.es, err = app.NewServer(engine.ServerConfig{ID: "connector-1", Type: "connector", UseDict: true, Logger: quiet,
-		Transport: hybrid.Config{Heartbeat: time.Second, HeartbeatTimeout: 2 * time.Second, Logger: quiet}},
-		engine.WithCheckClient(func(clientType, _ string) bool { return clientType != badClient }))
+		Transport: hybrid.Config{Heartbeat: time.Second, HeartbeatTimeout: 3 * time.Second, Logger: quiet}},
+		engine.WithCheckClient(func(clientType, _ string) bool { return clientType != badClient }),
+		engine.OnSessionClosed(func(s *engine.Session, reason string) {
+			r.mu.Lock()
+			r.closed = append(r.closed, fmt.Sprintf("session %d: %s at %s", s.ID(), reason, time.Now().Format("15:04:05.000")))
+			r.mu.Unlock()
+		}))
 	requireNoError(t, err, "NewServer")
 	requireNoError(t, set.AddEngine(r.es), "AddEngine")
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -164,6 +173,11 @@ func newRig(t testing.TB) *rig {
 	r.base = "http://" + r.adm.Addr().String() + "/"
 
 	t.Cleanup(func() {
+		if t.Failed() {
+			r.mu.Lock()
+			t.Logf("sessions closed during the test:\n%s", strings.Join(r.closed, "\n"))
+			r.mu.Unlock()
+		}
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		if err := r.adm.Shutdown(ctx); err != nil {
@@ -207,7 +221,7 @@ func (r *rig) connect(t testing.TB, tr pomeloclient.Transport) *player {
 // request sends one request and waits for its response, skipping pushes and heartbeats; it
 // sends a heartbeat first when one is due.
 func (p *player) request(route string, body string) (codec.Message, error) {
-	if time.Since(p.lastHB) > 400*time.Millisecond {
+	if time.Since(p.lastHB) > 250*time.Millisecond {
 		if err := p.c.SendHeartbeat(); err != nil {
 			return codec.Message{}, err
 		}
@@ -248,6 +262,7 @@ func (r *rig) traffic(t testing.TB, players []*player, pause time.Duration, stop
 				}
 				route := routes[(n+i)%len(routes)]
 				if _, err := p.request(route, `{"n":`+strconv.Itoa(n)+`}`); err != nil {
+					err = fmt.Errorf("player %d, request %d (%s): %w", i, n, route, err)
 					first.CompareAndSwap(nil, &err)
 					return
 				}
