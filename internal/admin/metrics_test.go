@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
+	"os"
+	"os/exec"
 	"slices"
 	"strings"
 	"testing"
@@ -92,6 +94,21 @@ func TestMetricsLintAndFamilies(t *testing.T) {
 	requireNoError(t, err, "promlint")
 	for _, pr := range problems {
 		t.Errorf("promlint: %s: %s", pr.Metric, pr.Text)
+	}
+	// Prometheus' own checker too, when it is installed (Debian: package prometheus; or set
+	// SHADDOCK_PROMTOOL).
+	promtool := os.Getenv("SHADDOCK_PROMTOOL")
+	if promtool == "" {
+		promtool, _ = exec.LookPath("promtool")
+	}
+	if promtool != "" {
+		cmd := exec.Command(promtool, "check", "metrics")
+		cmd.Stdin = bytes.NewReader(body)
+		if out, err := cmd.CombinedOutput(); err != nil || len(bytes.TrimSpace(out)) > 0 {
+			t.Errorf("promtool check metrics: %v\n%s", err, out)
+		}
+	} else {
+		t.Log("promtool not installed: only promlint checked the exposition")
 	}
 	for _, name := range expectedFamilies {
 		if mfs[name] == nil {
