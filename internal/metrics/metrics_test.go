@@ -175,8 +175,10 @@ func TestRPCResults(t *testing.T) {
 	f(ctx, rpc.CallInfo{Peer: "chat-1", Notify: true}, nil) // notifies are not counted
 	f(ctx, rpc.CallInfo{Peer: "chat-2"}, nil)               // past MaxRemotes
 	sf(ctx, rpc.CallInfo{Peer: "connector-1"}, rpc.NewError(7, "x"))
-	s.RPC().ObserveCall("chat-1", 2*time.Millisecond)
 	reg := s.Registry()
+	requireEqual(t, sampleOf(t, reg, "shaddock_rpc_call_duration_seconds", "remote", "chat-1"), -1,
+		"no latency series before a duration is observed")
+	s.RPC().ObserveCall("chat-1", 2*time.Millisecond)
 	requireEqual(t, sampleOf(t, reg, "shaddock_rpc_calls_total", "remote", "chat-1", "result", "ok"), 1, "chat-1 ok")
 	requireEqual(t, sampleOf(t, reg, "shaddock_rpc_calls_total", "remote", "chat-1", "result", "timeout"), 1, "chat-1 timeout")
 	requireEqual(t, sampleOf(t, reg, "shaddock_rpc_calls_total", "remote", OtherLabel, "result", "ok"), 1, "other ok")

@@ -57,10 +57,25 @@ type RPC struct {
 	peers   *labelTable[peerObs]   // server side
 }
 
-// remoteObs are the children of one remote: latency, and counters resolved on first use.
+// remoteObs are the children of one remote, each resolved on first use, so that a remote's
+// latency histogram exists only once a duration has been observed for it.
 type remoteObs struct {
-	latency prometheus.Observer
+	vec     *prometheus.HistogramVec
+	remote  string
+	latency atomic.Pointer[observerBox]
 	results resultCounters
+}
+
+type observerBox struct{ prometheus.Observer }
+
+// observe records one duration.
+func (ro *remoteObs) observe(d time.Duration) {
+	b := ro.latency.Load()
+	if b == nil {
+		b = &observerBox{ro.vec.WithLabelValues(ro.remote)} // resolving twice is harmless
+		ro.latency.Store(b)
+	}
+	b.Observe(d.Seconds())
 }
 
 type peerObs struct{ results resultCounters }
@@ -104,8 +119,7 @@ func newRPC(cfg Config) *RPC {
 		}, []string{"peer", "result"}),
 	}
 	r.remotes = newLabelTable(cfg.MaxRemotes, func(remote string) *remoteObs {
-		return &remoteObs{latency: r.latency.WithLabelValues(remote),
-			results: resultCounters{vec: r.calls, peer: remote}}
+		return &remoteObs{vec: r.latency, remote: remote, results: resultCounters{vec: r.calls, peer: remote}}
 	})
 	r.peers = newLabelTable(cfg.MaxRemotes, func(peer string) *peerObs {
 		return &peerObs{results: resultCounters{vec: r.served, peer: peer}}
@@ -115,7 +129,7 @@ func newRPC(cfg Config) *RPC {
 
 // ObserveCall implements CallObserver.
 func (r *RPC) ObserveCall(remote string, d time.Duration) {
-	r.remotes.get(remote).latency.Observe(d.Seconds())
+	r.remotes.get(remote).observe(d)
 }
 
 // ClientFilter returns an rpc.AfterFilter for a Client or Station (rpc.WithAfter) that counts
@@ -155,7 +169,7 @@ func (r *RPC) Collect(ch chan<- prometheus.Metric) {
 // stationCollector exports the per-remote counters of a Station's clients.
 type stationCollector struct {
 	st             *rpc.Station
-	remotes        *labelTable[remoteObs] // only to share the cap: ids past it are summed as "other"
+	remotes        *labelTable[remoteObs] // read only, to share the cap: ids past it are summed as "other"
 	pending, dials *prometheus.Desc
 	writes         *prometheus.Desc
 }
@@ -189,8 +203,8 @@ func (c *stationCollector) Collect(ch chan<- prometheus.Metric) {
 			continue // removed meanwhile
 		}
 		label := id
-		if c.remotes.get(id) == c.remotes.other {
-			label = OtherLabel
+		if c.remotes.lookup(id) == nil && c.remotes.len() >= c.remotes.max {
+			label = OtherLabel // the call metrics have no room for it either
 		}
 		s := sums[label]
 		if s == nil {
