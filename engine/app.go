@@ -42,6 +42,10 @@ type App struct {
 	after        []typedFilter[AfterFilter]
 	errHandlers  map[string]ErrorHandler
 	globalErr    ErrorHandler
+	routers      map[string]RouteFunc    // by server type; "" is the default
+	templates    map[string]ServerConfig // by server type; "" is the default
+	remotes      []*remoteEntry          // user remotes, in registration order
+	castFilter   BroadcastFilter
 	table        *dict.Table
 	tableErr     error
 }
@@ -58,7 +62,8 @@ func NewApp(cfg AppConfig) (*App, error) {
 		return nil, err
 	}
 	cfg.Dictionary = slices.Clone(cfg.Dictionary)
-	return &App{cfg: cfg, routes: make(map[string]*route), errHandlers: make(map[string]ErrorHandler)}, nil
+	return &App{cfg: cfg, routes: make(map[string]*route), errHandlers: make(map[string]ErrorHandler),
+		routers: make(map[string]RouteFunc), templates: make(map[string]ServerConfig)}, nil
 }
 
 // Config returns the application configuration.

@@ -31,14 +31,17 @@ type Member struct {
 // ChannelService holds the channels of one server (pomelo's channelService, local variant). All
 // methods are safe for concurrent use. Lock order: ChannelService.mu, then Channel.mu.
 type ChannelService struct {
-	srv *Server
+	srv  *Server
+	jobs sync.Pool // of *pushJob
 
 	mu       sync.Mutex // guards channels
 	channels map[string]*Channel
 }
 
 func newChannelService(s *Server) *ChannelService {
-	return &ChannelService{srv: s, channels: make(map[string]*Channel)}
+	cs := &ChannelService{srv: s, channels: make(map[string]*Channel)}
+	cs.jobs.New = func() any { return new(pushJob) }
+	return cs
 }
 
 // Create returns the channel name, creating it if needed (pomelo's createChannel).
@@ -76,52 +79,25 @@ func (cs *ChannelService) Len() int {
 	return len(cs.channels)
 }
 
-// PushMessageByUIDs pushes msg on route to the given members, grouped by frontend: members on
-// this server get it through one local push (encoded once), members elsewhere through the
-// ChannelRemote. It returns the uids that could not be reached; err is set only when no group
-// could be delivered.
+// PushMessageByUIDs pushes msg on route to the given members and waits until every group
+// answered: members on this server get it through one local push (encoded once), members
+// elsewhere through one channelRemote.pushMessage per frontend (or the ChannelRemote). It
+// returns the uids that could not be reached; err is set only when no group could be delivered.
 func (cs *ChannelService) PushMessageByUIDs(route string, msg any, members []Member) (failed []string, err error) {
-	groups := make(map[string][]string)
-	var order []string
-	for _, m := range members {
-		if _, ok := groups[m.SID]; !ok {
-			order = append(order, m.SID)
-		}
-		groups[m.SID] = append(groups[m.SID], m.UID)
-	}
-	return cs.pushGroups(route, msg, order, groups)
+	return waitPush(func(done func([]string, error)) error {
+		return cs.PushMessageByUIDsAsync(route, msg, members, done)
+	})
 }
 
-func (cs *ChannelService) pushGroups(route string, msg any, order []string, groups map[string][]string) ([]string, error) {
-	var failed []string
-	var firstErr error
-	ok := 0
-	for _, sid := range order {
-		uids := groups[sid]
-		var f []string
-		var err error
-		switch {
-		case sid == cs.srv.cfg.ID:
-			f, err = cs.srv.PushToUIDs(route, msg, uids...)
-		case cs.srv.opts.channelRemote != nil:
-			f, err = cs.srv.opts.channelRemote.PushMessage(sid, route, msg, uids)
-		default:
-			err = ErrNoChannelRemote
-		}
-		if err != nil {
-			failed = append(failed, uids...)
-			if firstErr == nil {
-				firstErr = err
-			}
-			continue
-		}
-		ok++
-		failed = append(failed, f...)
-	}
-	if ok == 0 && len(order) > 0 {
-		return failed, firstErr
-	}
-	return failed, nil
+// PushMessageByUIDsAsync is PushMessageByUIDs without waiting: it returns once the message is
+// encoded and every group's push is sent or queued, and calls done (if not nil) once every
+// group answered, from any goroutine. An error returned here (the message does not encode)
+// means done is not called.
+func (cs *ChannelService) PushMessageByUIDsAsync(route string, msg any, members []Member, done func(failed []string, err error)) error {
+	job := cs.getJob()
+	defer cs.putJob(job)
+	job.addMembers(members)
+	return cs.push(job, route, msg, done)
 }
 
 // Channel is a named group of members (pomelo's Channel). All methods are safe for concurrent
@@ -218,16 +194,27 @@ func (ch *Channel) UserAmount() int {
 // Destroy removes the channel from its service.
 func (ch *Channel) Destroy() { ch.svc.Destroy(ch.name) }
 
-// PushMessage pushes msg on route to every member: one local push (the message encoded once) for
-// the members held by this server, one ChannelRemote call per other frontend. It returns the uids
-// that could not be reached.
+// PushMessage pushes msg on route to every member and waits until every group answered: one
+// local push (the message encoded once) for the members held by this server, one
+// channelRemote.pushMessage per other frontend (or one ChannelRemote call), however many members
+// each holds. It returns the uids that could not be reached; err is set only when no group could
+// be delivered.
 func (ch *Channel) PushMessage(route string, msg any) (failed []string, err error) {
+	return waitPush(func(done func([]string, error)) error { return ch.PushMessageAsync(route, msg, done) })
+}
+
+// PushMessageAsync is PushMessage without waiting (pomelo's channel.pushMessage with a
+// callback): it returns once the message is encoded and every group's push is sent or queued,
+// and calls done (if not nil) once every group answered, from any goroutine. With a nil done and
+// warm pools, the remote part of a push allocates nothing. An error returned here (the message
+// does not encode) means done is not called.
+func (ch *Channel) PushMessageAsync(route string, msg any, done func(failed []string, err error)) error {
+	job := ch.svc.getJob()
+	defer ch.svc.putJob(job)
 	ch.mu.RLock()
-	order := ch.sortedGroupsLocked()
-	groups := make(map[string][]string, len(order))
-	for _, id := range order {
-		groups[id] = slices.Clone(ch.groups[id])
+	for sid, uids := range ch.groups {
+		job.addGroup(sid, uids)
 	}
 	ch.mu.RUnlock()
-	return ch.svc.pushGroups(route, msg, order, groups)
+	return ch.svc.push(job, route, msg, done)
 }

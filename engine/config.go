@@ -8,6 +8,7 @@ import (
 
 	"github.com/shaddock-io/shaddock/codec/pomelopb"
 	"github.com/shaddock-io/shaddock/hybrid"
+	"github.com/shaddock-io/shaddock/rpc"
 	"github.com/shaddock-io/shaddock/scheduler"
 )
 
@@ -62,6 +63,8 @@ type ServerConfig struct {
 	Scheduler scheduler.Config
 	// Transport configures the hybrid connector: address, heartbeat, limits, TLS.
 	Transport hybrid.Config
+	// RPC configures the server-to-server transport of servers created by NewClusterServer.
+	RPC RPCConfig
 
 	// Logger receives the engine's logs; per-message problems are logged at Debug. Nil means
 	// slog.Default().
@@ -82,7 +85,23 @@ func (c *ServerConfig) Validate() error {
 	if err := c.Transport.Validate(); err != nil {
 		return fmt.Errorf("%w: %w", ErrInvalidConfig, err)
 	}
+	if err := c.RPC.Client.Validate(); err != nil {
+		return fmt.Errorf("%w: rpc client: %w", ErrInvalidConfig, err)
+	}
+	if err := c.RPC.Server.Validate(); err != nil {
+		return fmt.Errorf("%w: rpc server: %w", ErrInvalidConfig, err)
+	}
 	return nil
+}
+
+// RPCConfig configures the server-to-server transport (package rpc). The zero value is valid:
+// pomelo's 30 s call timeout, reconnection with backoff, and no buffering.
+type RPCConfig struct {
+	// Client configures the mailboxes to the other servers (timeout, backoff, keepalive,
+	// bufferMsg). Name, ServerID and Methods are set by the engine.
+	Client rpc.ClientConfig
+	// Server configures the acceptor. Name is set by the engine.
+	Server rpc.ServerConfig
 }
 
 func (c *ServerConfig) logger() *slog.Logger {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/shaddock-io/shaddock/codec"
 	"github.com/shaddock-io/shaddock/codec/pomelopb"
+	"github.com/shaddock-io/shaddock/rpc"
 )
 
 // ErrSuspended is returned by Context.Suspend; a before filter returns it to say that it will
@@ -88,9 +89,36 @@ type Context struct {
 	susp      atomic.Uint32
 	resumeErr error
 	inline    bool // driven from the transport's Data call (responses flush at ReadBatchDone)
-	pooled    bool // may return to the pool when done (never suspended)
+	pooled    bool // may return to the pool when done (never suspended by a filter or handler)
 
 	values []ctxValue
+
+	// Forwarding, on a frontend: msgRemote.forwardMessage's arguments and result, and the
+	// completion bound once per Context. Reused across requests.
+	fa    forwardArgs
+	fr    forwardRes
+	fdone func(error)
+	sbuf  []byte // the session settings, pack-encoded, for fa
+
+	// A request forwarded to this server (remote is true; sess is nil): the caller's reply and
+	// the session snapshot. ruid and rsettings point into mbuf, which the Context owns.
+	remote    bool
+	rreply    rpc.Reply
+	rsid      uint64
+	rfid      string
+	ruid      []byte
+	ruidStr   string // string(ruid), once asked for
+	rsettings []byte // pack map
+	mbuf      []byte
+	bs        *BackendSession // built on first use
+	fo        forwardOut
+}
+
+// newContext returns a Context for the pool.
+func newContext() *Context {
+	c := new(Context)
+	c.fdone = c.forwardDone
+	return c
 }
 
 type ctxValue struct {
@@ -101,16 +129,61 @@ type ctxValue struct {
 func (c *Context) Server() *Server { return c.srv }
 
 // Session returns the FrontendSession view of the request's session, created on first call (a
-// snapshot of uid and settings at that moment).
+// snapshot of uid and settings at that moment). It is nil for a request forwarded from another
+// server: use BackendSession there.
 func (c *Context) Session() *FrontendSession {
-	if c.fs == nil {
+	if c.fs == nil && c.sess != nil {
 		c.fs = newFrontendSession(c.sess)
 	}
 	return c.fs
 }
 
-// RealSession returns the session itself.
+// RealSession returns the session itself (nil for a request forwarded from another server).
 func (c *Context) RealSession() *Session { return c.sess }
+
+// BackendSession returns the session snapshot that came with a request forwarded from a
+// frontend, created on first call; nil for a request that a client sent to this server.
+func (c *Context) BackendSession() *BackendSession {
+	if c.bs == nil && c.remote {
+		c.bs = newBackendSession(c.srv, c.rsid, c.rfid, c.UID(), c.rsettings)
+	}
+	return c.bs
+}
+
+// IsForwarded reports whether the request was forwarded from a frontend (msgRemote.forwardMessage).
+func (c *Context) IsForwarded() bool { return c.remote }
+
+// UID returns the uid of the request's session ("" when unbound), on frontends and backends.
+func (c *Context) UID() string {
+	switch {
+	case c.fs != nil:
+		return c.fs.uid
+	case c.sess != nil:
+		return c.sess.UID()
+	case c.bs != nil:
+		return c.bs.uid
+	}
+	if c.ruidStr == "" && len(c.ruid) > 0 {
+		c.ruidStr = string(c.ruid)
+	}
+	return c.ruidStr
+}
+
+// SessionID returns the id of the request's session (on a backend, the id the frontend gave it).
+func (c *Context) SessionID() uint64 {
+	if c.sess != nil {
+		return c.sess.id
+	}
+	return c.rsid
+}
+
+// FrontendID returns the id of the frontend server holding the request's session.
+func (c *Context) FrontendID() string {
+	if c.sess != nil {
+		return c.sess.frontendID
+	}
+	return c.rfid
+}
 
 // Route returns the request's route.
 func (c *Context) Route() string { return c.route.name }
@@ -183,6 +256,11 @@ func (c *Context) jsonOrWire() ([]byte, error) {
 // the read buffer into storage the Context owns, and stops the Context from being recycled.
 func (c *Context) detach() {
 	c.pooled = false
+	c.copyBody()
+}
+
+// copyBody copies a body that still aliases the read buffer into storage the Context owns.
+func (c *Context) copyBody() {
 	if c.owned {
 		return
 	}
@@ -326,6 +404,9 @@ func (c *Context) run() {
 		case stRespond:
 			c.respond()
 			c.stage, c.idx = stGlobalAfter, len(s.globalAfter)
+			if c.remote {
+				c.idx = 0 // global filters run on the frontend only
+			}
 		case stGlobalAfter:
 			if c.idx == 0 {
 				c.stage = stDone

@@ -79,11 +79,27 @@ type Serial struct {
 	hooks   filterHooks
 
 	mu     sync.Mutex // guards queues and every serialQueue and serialTask
-	queues map[*Session]*serialQueue
+	queues map[serialSession]*serialQueue
+}
+
+// serialSession names a session: on a frontend the session itself, on a backend the frontend id
+// and session id of the forwarded request's snapshot.
+type serialSession struct {
+	sess     *Session
+	frontend string
+	sid      uint64
+}
+
+func serialSessionOf(ctx *Context) serialSession {
+	if ctx.sess != nil {
+		return serialSession{sess: ctx.sess}
+	}
+	return serialSession{frontend: ctx.rfid, sid: ctx.rsid}
 }
 
 type serialQueue struct {
-	sess    *Session
+	key     serialSession
+	srv     *Server
 	cur     *Context
 	curTask *serialTask
 	timer   *time.Timer
@@ -113,17 +129,18 @@ func NewSerial(cfg SerialConfig, opts ...FilterOption) (*Serial, error) {
 	if cfg.Timeout == 0 {
 		cfg.Timeout = DefaultSerialTimeout
 	}
-	return &Serial{timeout: cfg.Timeout, hooks: applyFilterOptions(opts), queues: make(map[*Session]*serialQueue)}, nil
+	return &Serial{timeout: cfg.Timeout, hooks: applyFilterOptions(opts), queues: make(map[serialSession]*serialQueue)}, nil
 }
 
 // Before implements BeforeFilter.
 func (f *Serial) Before(ctx *Context) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	q := f.queues[ctx.sess]
+	key := serialSessionOf(ctx)
+	q := f.queues[key]
 	if q == nil {
-		q = &serialQueue{sess: ctx.sess}
-		f.queues[ctx.sess] = q
+		q = &serialQueue{key: key, srv: ctx.srv}
+		f.queues[key] = q
 	}
 	task := &serialTask{q: q}
 	ctx.SetValue(serialKey{}, task)
@@ -139,7 +156,7 @@ func (f *Serial) Before(ctx *Context) error {
 // startLocked makes ctx the running task of q. Lock should be held.
 func (f *Serial) startLocked(q *serialQueue, ctx *Context, task *serialTask) {
 	q.cur, q.curTask = ctx, task
-	route, sid, start := ctx.route.name, ctx.sess.id, time.Now()
+	route, sid, start := ctx.route.name, ctx.SessionID(), time.Now()
 	q.timer = time.AfterFunc(f.timeout, func() { f.expire(q, task, route, sid, start) })
 }
 
@@ -148,7 +165,7 @@ func (f *Serial) startLocked(q *serialQueue, ctx *Context, task *serialTask) {
 func (f *Serial) nextLocked(q *serialQueue) *Context {
 	q.cur, q.curTask, q.timer = nil, nil, nil
 	if len(q.waiting) == 0 {
-		delete(f.queues, q.sess)
+		delete(f.queues, q.key)
 		return nil
 	}
 	next := q.waiting[0]
@@ -170,7 +187,7 @@ func (f *Serial) expire(q *serialQueue, task *serialTask, route string, sid uint
 	if f.hooks.onTimeout != nil {
 		f.hooks.onTimeout(route, sid, time.Since(start))
 	} else {
-		q.sess.svc.logTimeout("serial", route, sid, time.Since(start))
+		q.srv.logTimeout("serial", route, sid, time.Since(start))
 	}
 	if next != nil {
 		next.Resume(nil)
@@ -258,13 +275,13 @@ func (f *Timeout) Before(ctx *Context) error {
 		f.live.Add(-1)
 		return nil
 	}
-	route, sid, start, svc := ctx.route.name, ctx.sess.id, ctx.start, ctx.sess.svc
+	route, sid, start, srv := ctx.route.name, ctx.SessionID(), ctx.start, ctx.srv
 	t := time.AfterFunc(f.timeout, func() {
 		f.live.Add(-1)
 		if f.hooks.onTimeout != nil {
 			f.hooks.onTimeout(route, sid, time.Since(start))
 		} else {
-			svc.logTimeout("timeout", route, sid, time.Since(start))
+			srv.logTimeout("timeout", route, sid, time.Since(start))
 		}
 	})
 	ctx.SetValue(timeoutKey{}, t)

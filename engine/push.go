@@ -12,6 +12,7 @@ type pushBuf struct {
 	pkg      []byte
 	targets  []scheduler.Target
 	sessions []*Session
+	failed   uidList // uids with no session (channelRemote.pushMessage's answer)
 }
 
 func (s *Server) getPushBuf() *pushBuf { return s.pushPool.Get().(*pushBuf) }
@@ -19,7 +20,8 @@ func (s *Server) getPushBuf() *pushBuf { return s.pushPool.Get().(*pushBuf) }
 func (s *Server) putPushBuf(b *pushBuf) {
 	clear(b.targets)
 	clear(b.sessions)
-	b.pkg, b.targets, b.sessions = trimBuf(b.pkg), b.targets[:0], b.sessions[:0]
+	clear(b.failed)
+	b.pkg, b.targets, b.sessions, b.failed = trimBuf(b.pkg), b.targets[:0], b.sessions[:0], b.failed[:0]
 	if cap(b.targets) > 4096 {
 		b.targets, b.sessions = nil, nil
 	}

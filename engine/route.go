@@ -21,7 +21,8 @@ type route struct {
 	method     string
 	code       uint16 // dictionary code, set when the App freezes
 	async      bool
-	local      bool // a registered handler (false for a transient route built for an unknown name)
+	local      bool     // a registered handler (false for a transient route built for an unknown name)
+	reqKind    bodyKind // how the request body travels when no pomelo-protobuf description applies
 
 	reqPB, respPB *pomelopb.Message // descriptions for the route; used on servers with UseProtobuf
 
@@ -270,6 +271,7 @@ func newRoute[Req, Resp any](app *App, name string) (*route, *bodyCodec[Req], *b
 	if err != nil {
 		return nil, nil, nil, err
 	}
+	r.reqKind = req.kind
 	resp, err := newBodyCodec[Resp](name, r.respPB)
 	if err != nil {
 		return nil, nil, nil, err

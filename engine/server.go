@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"sync"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 	"github.com/shaddock-io/shaddock/codec/pomelopb"
 	"github.com/shaddock-io/shaddock/dict"
 	"github.com/shaddock-io/shaddock/hybrid"
+	"github.com/shaddock-io/shaddock/rpc"
 	"github.com/shaddock-io/shaddock/scheduler"
 )
 
@@ -62,8 +64,13 @@ type Server struct {
 	channels *ChannelService
 	sched    scheduler.Scheduler
 
-	tmu sync.Mutex     // guards hs
-	hs  *hybrid.Server // created by the first Serve
+	tmu     sync.Mutex     // guards hs, started, rpcLn
+	hs      *hybrid.Server // created by the first Serve
+	started bool           // Start was called
+	rpcLn   net.Listener   // the RPC acceptor's listener, once started
+	serveWG sync.WaitGroup // the goroutines Start began
+
+	cluster *cluster // nil unless created by NewClusterServer; read-only
 
 	sysExtra [2][2][]byte // handshake "sys" members: [dict sent][protos sent]
 	protoVer string       // pomelo's protoVersion of the app's descriptions
@@ -81,6 +88,10 @@ type serverOptions struct {
 	handshake     HandshakeHook
 	sessionHooks  sessionHooks
 	channelRemote ChannelRemote
+
+	clientLn, rpcLn      net.Listener
+	configure            []func(*ServerConfig)
+	rpcClient, rpcServer []rpc.Option
 }
 
 // ServerOption sets a hook on a Server.
@@ -176,7 +187,7 @@ func (a *App) NewServer(cfg ServerConfig, opts ...ServerOption) (*Server, error)
 	s.sessions = newSessionService(cfg.ID, cfg.SingleSession, s.opts.sessionHooks, s.log)
 	s.channels = newChannelService(s)
 	s.renderHandshake()
-	s.ctxPool.New = func() any { return new(Context) }
+	s.ctxPool.New = func() any { return newContext() }
 	s.pushPool.New = func() any { return new(pushBuf) }
 	return s, nil
 }
@@ -338,7 +349,9 @@ func (s *Server) release(c *Context) {
 		return
 	}
 	clear(c.values)
-	*c = Context{buf: trimBuf(c.buf), jbuf: trimBuf(c.jbuf), out: trimBuf(c.out), values: c.values[:0]}
+	*c = Context{buf: trimBuf(c.buf), jbuf: trimBuf(c.jbuf), out: trimBuf(c.out), values: c.values[:0],
+		fr: forwardRes{msg: trimBuf(c.fr.msg), body: trimBuf(c.fr.body)}, fdone: c.fdone,
+		sbuf: trimBuf(c.sbuf), mbuf: trimBuf(c.mbuf)}
 	s.ctxPool.Put(c)
 }
 
@@ -351,6 +364,10 @@ func trimBuf(b []byte) []byte {
 
 // respond sends the response of a request (notifies are never answered).
 func (c *Context) respond() {
+	if c.remote {
+		c.respondRemote()
+		return
+	}
 	s := c.srv
 	if c.typ == codec.Notify {
 		if c.resp != nil && c.err == nil {
@@ -395,14 +412,22 @@ func (c *Context) respond() {
 	s.sched.ScheduleOne(buf, conn)
 }
 
-// forward hands the request to the Forwarder. It reports whether the driver must stop (the
-// answer comes later).
+// forward hands the request to the Forwarder, or to a server of the route's type over RPC. It
+// reports whether the driver must stop (the answer comes later).
 func (c *Context) forward() bool {
 	f := c.srv.opts.forwarder
-	if f == nil {
-		c.err = ErrNoForwarder
-		return false
+	switch {
+	case f != nil:
+		return c.forwardWith(f)
+	case c.srv.cluster != nil:
+		return c.forwardRPC()
 	}
+	c.err = ErrNoForwarder
+	return false
+}
+
+// forwardWith hands the request to a Forwarder set with WithForwarder.
+func (c *Context) forwardWith(f Forwarder) bool {
 	_ = c.Suspend()
 	body, err := c.jsonOrWire()
 	if err != nil {
@@ -410,7 +435,7 @@ func (c *Context) forward() bool {
 		c.susp.Store(suspRunning)
 		return false
 	}
-	if c.reqPB == nil && !validJSON(body) {
+	if c.reqPB == nil && c.route.reqKind != kindProto && !validJSON(body) {
 		body = emptyObject
 	}
 	c.srv.stats.forwarded.Add(1)

@@ -137,6 +137,14 @@ func (s *Session) Export() SessionExport {
 	return SessionExport{ID: s.id, FrontendID: s.frontendID, UID: s.uid, Settings: maps.Clone(s.settings)}
 }
 
+// appendSnapshot appends the settings as a pack map (the form forwardMessage carries) and
+// returns the uid, both read under one lock.
+func (s *Session) appendSnapshot(dst []byte) ([]byte, string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return appendSettingsMap(dst, s.settings), s.uid
+}
+
 // Kick closes the session and its connection, sending a KICK package with reason (default "kick").
 func (s *Session) Kick(reason string) error { return s.svc.KickBySessionID(s.id, reason) }
 
@@ -219,6 +227,13 @@ func (svc *SessionService) appendByUID(dst []*Session, uid string) []*Session {
 	svc.mu.RLock()
 	defer svc.mu.RUnlock()
 	return append(dst, svc.byUID[uid]...)
+}
+
+// appendByUIDBytes is appendByUID for a uid given as bytes (no allocation).
+func (svc *SessionService) appendByUIDBytes(dst []*Session, uid []byte) []*Session {
+	svc.mu.RLock()
+	defer svc.mu.RUnlock()
+	return append(dst, svc.byUID[string(uid)]...)
 }
 
 // Len returns the number of sessions.
@@ -434,6 +449,6 @@ func (svc *SessionService) remove(s *Session, reason string) bool {
 }
 
 // logTimeout logs a request that exceeded a filter's time limit.
-func (svc *SessionService) logTimeout(filter, route string, sid uint64, elapsed time.Duration) {
-	svc.log.Warn("engine: request timeout", "filter", filter, "route", route, "session", sid, "elapsed", elapsed)
+func (s *Server) logTimeout(filter, route string, sid uint64, elapsed time.Duration) {
+	s.log.Warn("engine: request timeout", "filter", filter, "route", route, "session", sid, "elapsed", elapsed)
 }

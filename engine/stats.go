@@ -8,6 +8,7 @@ type counters struct {
 	malformed, noDict, unknownCode, noDot, badRoute, attacks  atomic.Uint64
 	badSignature, handlerErrors, errorResponses, encodeErrors atomic.Uint64
 	forwarded, handshakeRefused                               atomic.Uint64
+	forwardErrors, forwardedIn, remotePushes                  atomic.Uint64
 	pushEncodes, pushTargets                                  atomic.Uint64
 }
 
@@ -23,7 +24,10 @@ type Stats struct {
 	HandlerErrors    uint64 // errors from local before filters and handlers
 	ErrorResponses   uint64 // responses sent for an error
 	EncodeErrors     uint64 // responses or pushes that did not encode
-	Forwarded        uint64 // messages handed to the Forwarder
+	Forwarded        uint64 // messages handed to the Forwarder or sent to another server type
+	ForwardErrors    uint64 // forwards that failed in transport (no server, RPC error, timeout)
+	ForwardedIn      uint64 // requests forwarded to this server by frontends
+	RemotePushes     uint64 // channelRemote pushes and broadcasts served for other servers
 	HandshakeRefused uint64 // handshakes answered 500 or 501
 	PushEncodes      uint64 // push messages encoded (once per push, whatever the fan-out)
 	PushTargets      uint64 // connections a push package was handed to
@@ -38,6 +42,8 @@ func (s *Server) Stats() Stats {
 		BadSignature: c.badSignature.Load(), HandlerErrors: c.handlerErrors.Load(),
 		ErrorResponses: c.errorResponses.Load(), EncodeErrors: c.encodeErrors.Load(),
 		Forwarded: c.forwarded.Load(), HandshakeRefused: c.handshakeRefused.Load(),
-		PushEncodes: c.pushEncodes.Load(), PushTargets: c.pushTargets.Load(),
+		ForwardErrors: c.forwardErrors.Load(), ForwardedIn: c.forwardedIn.Load(),
+		RemotePushes: c.remotePushes.Load(),
+		PushEncodes:  c.pushEncodes.Load(), PushTargets: c.pushTargets.Load(),
 	}
 }

@@ -94,8 +94,10 @@ func (s *Server) Transport() *hybrid.Server {
 	return s.hs
 }
 
-// Shutdown stops accepting, closes every connection (sessions close with reason "shutdown"),
-// then stops the scheduler after a last flush.
+// Shutdown stops accepting clients, closes every connection (sessions close with reason
+// "shutdown"; their close hooks may still place RPC calls), stops the scheduler after a last
+// flush, then closes the RPC acceptor (callers' pending calls fail at once) and the mailboxes,
+// and waits for the goroutines Start began.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.tmu.Lock()
 	hs := s.hs
@@ -106,6 +108,19 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 	if cerr := s.sched.Close(); err == nil {
 		err = cerr
+	}
+	s.closeCluster()
+	done := make(chan struct{})
+	go func() {
+		s.serveWG.Wait()
+		close(done) // sole closer
+	}()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		if err == nil {
+			err = ctx.Err()
+		}
 	}
 	return err
 }
