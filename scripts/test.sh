@@ -21,6 +21,14 @@ if [ -f interop/package.json ]; then
   export SHADDOCK_INTEROP=1
 fi
 
+step "chromium for the dashboard browser test (Debian package)"
+if [ ! -x /usr/bin/chromium ] && [ -z "${SHADDOCK_CHROMIUM:-}" ]; then
+  sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
+fi
+export SHADDOCK_BROWSER=1
+
 step "go test -race -shuffle=on ./..."
 go test -race -shuffle=on -timeout 30m -count=1 ./...
 
