@@ -1,0 +1,55 @@
+package rpc
+
+import (
+	"errors"
+	"io"
+	"net"
+	"time"
+)
+
+// stdReadBuffer is the read buffer of a connection served by ServeConn.
+const stdReadBuffer = 64 << 10
+
+// ServeConn serves one client connection with a goroutine that reads it through the standard
+// library, instead of the netpoll event loop Serve uses: for connections that do not come from a
+// TCP listener (a net.Pipe, a TLS or Unix socket) and for tests that measure the dispatch path
+// without netpoll's per-event allocations. Frames, dispatch, filters, batching of the replies of
+// one read and Close behave as with Serve. ServeConn blocks until the connection ends (nil when
+// the peer closed it or the server was closed) and takes nc over: it closes it.
+func (s *Server) ServeConn(nc net.Conn) error {
+	wt := s.cfg.WriteTimeout
+	sc := newServerConnWith(s, func(b []byte) error {
+		s.writes.Add(1)
+		if wt > 0 {
+			_ = nc.SetWriteDeadline(time.Now().Add(wt))
+		}
+		_, err := nc.Write(b)
+		return err
+	}, func() { _ = nc.Close() })
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		nc.Close()
+		return ErrServerClosed
+	}
+	s.conns[sc] = struct{}{}
+	s.mu.Unlock()
+	defer s.dropConn(sc)
+	defer nc.Close()
+	buf := make([]byte, stdReadBuffer)
+	for {
+		n, err := nc.Read(buf)
+		if n > 0 {
+			if perr := sc.onBytes(buf[:n]); perr != nil {
+				s.hooks.report(wrapError(CodeProtocol, "rpc: protocol error from "+nc.RemoteAddr().String(), perr))
+				return perr
+			}
+		}
+		if err != nil {
+			if s.ctx.Err() != nil || errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed) {
+				return nil
+			}
+			return err
+		}
+	}
+}
