@@ -3,8 +3,12 @@
 package hybrid
 
 import (
+	"strconv"
+	"syscall"
 	"testing"
 	"time"
+
+	"github.com/cloudwego/netpoll"
 )
 
 // workingConn returns a connection already WORKING in the given mode.
@@ -21,7 +25,8 @@ func workingConn(t *testing.T, mode readMode) (*Conn, *Server) {
 }
 
 // TestAllocReadPath: decoding packages (raw or in WebSocket frames), answering heartbeats and
-// handing DATA to the handler allocate nothing in the steady state.
+// handing DATA to the handler allocate nothing in the steady state, also when the bytes arrive in
+// two pieces that split a package (the tail is pooled).
 func TestAllocReadPath(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
@@ -31,29 +36,35 @@ func TestAllocReadPath(t *testing.T) {
 		{"tcp", modePackages, steadyInput()},
 		{"ws", modeFrames, wsFrames(steadyInput())},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			c, s := workingConn(t, tc.mode)
-			buf := make([]byte, len(tc.input))
-			r := &sliceReader{}
-			var b batch
-			run := func() {
-				copy(buf, tc.input) // frames are unmasked in place
-				r.b, r.off = buf, 0
-				if need := c.process(r, &b); need == 0 {
-					t.Fatal("reader stopped")
+		for _, split := range []int{0, 7, len(tc.input) - 3} {
+			t.Run(tc.name+"/split="+strconv.Itoa(split), func(t *testing.T) {
+				c, s := workingConn(t, tc.mode)
+				buf := make([]byte, len(tc.input))
+				var b batch
+				run := func() {
+					copy(buf, tc.input) // frames are unmasked in place
+					for _, piece := range [][]byte{buf[:split], buf[split:]} {
+						in := input{piece}
+						c.consume(&in, &b)
+						if in.Len() != 0 || c.readDone() {
+							t.Fatalf("consume left %d bytes, stopped %v", in.Len(), c.readDone())
+						}
+					}
+					if c.tail != nil {
+						t.Fatalf("tail of %d bytes after whole packages", len(c.tail))
+					}
+					c.mu.Lock()
+					c.releaseOutLocked() // what a flush does with the queue's buffer
+					c.mu.Unlock()
 				}
-				c.mu.Lock()
-				c.releaseOutLocked() // what a flush does with the queue's buffer
-				c.mu.Unlock()
-			}
-			run()
-			allocs := testing.AllocsPerRun(200, run)
-			if allocs != 0 {
-				t.Fatalf("allocs per batch = %v, want 0", allocs)
-			}
-			requireEqual(t, r.off, len(buf), "consumed")
-			requireEqual(t, s.Stats().OutOfState.Load(), uint64(0), "ignored")
-		})
+				run()
+				allocs := testing.AllocsPerRun(200, run)
+				if allocs != 0 {
+					t.Fatalf("allocs per batch = %v, want 0", allocs)
+				}
+				requireEqual(t, s.Stats().OutOfState.Load(), uint64(0), "ignored")
+			})
+		}
 	}
 }
 
@@ -74,5 +85,50 @@ func TestAllocEnqueue(t *testing.T) {
 	run()
 	if allocs := testing.AllocsPerRun(200, run); allocs != 0 {
 		t.Fatalf("allocs = %v, want 0", allocs)
+	}
+}
+
+// TestAllocFlush: queueing packages and flushing them straight to the socket with writev
+// allocates nothing (TCP and WebSocket framing).
+func TestAllocFlush(t *testing.T) {
+	for _, ws := range []bool{false, true} {
+		t.Run("ws="+strconv.FormatBool(ws), func(t *testing.T) {
+			fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM, 0)
+			requireNoError(t, err, "socketpair")
+			defer syscall.Close(fds[0])
+			defer syscall.Close(fds[1])
+			requireNoError(t, syscall.SetNonblock(fds[0], true), "nonblock")
+			s, err := NewServer(Config{Logger: testLogger()}, nopHandler{})
+			requireNoError(t, err, "NewServer")
+			f := &fdConn{fakeConn: fakeConn{out: netpoll.NewLinkBuffer()}, fd: fds[0]}
+			c := newConn(s, f)
+			c.mode, c.opened = modePackages, true
+			if ws {
+				c.mode, c.headroom = modeFrames, wsHeadroom
+			}
+			c.state.Store(stateWorking)
+			pkt := steadyInput()
+			got := make([]byte, 4096)
+			run := func() {
+				for i := 0; i < 3; i++ {
+					if err := c.Enqueue(pkt); err != nil {
+						t.Fatal(err)
+					}
+				}
+				if err := c.Flush(); err != nil {
+					t.Fatal(err)
+				}
+				n, err := syscall.Read(fds[1], got)
+				if err != nil || n < 3*len(pkt) {
+					t.Fatalf("read %d bytes, %v", n, err)
+				}
+			}
+			run()
+			if allocs := testing.AllocsPerRun(200, run); allocs != 0 {
+				t.Fatalf("allocs = %v, want 0", allocs)
+			}
+			requireEqual(t, f.out.Len(), 0, "bytes left to netpoll")
+			requireEqual(t, s.Stats().PackagesOut.Load(), uint64((1+1+200)*3*4), "packages out") // run, AllocsPerRun's warm-up, 200 runs
+		})
 	}
 }

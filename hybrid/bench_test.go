@@ -49,17 +49,16 @@ func BenchmarkReadPath(b *testing.B) {
 	}
 }
 
-func benchProcess(b *testing.B, c *Conn, in []byte) {
-	buf := make([]byte, len(in))
-	r := &sliceReader{}
+func benchProcess(b *testing.B, c *Conn, data []byte) {
+	buf := make([]byte, len(data))
 	var bt batch
-	b.SetBytes(int64(len(in)))
+	b.SetBytes(int64(len(data)))
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		copy(buf, in)
-		r.b, r.off = buf, 0
-		c.process(r, &bt)
+		copy(buf, data)
+		in := input{buf}
+		c.process(&in, &bt)
 	}
 }
 
@@ -81,7 +80,7 @@ func BenchmarkEcho(b *testing.B) {
 	h := echoHandler()
 	h.events = make(chan event, 1)
 	h2 := &echoOnly{h}
-	_, addr := startServer(b, Config{NoDelay: true}, h2)
+	_, addr := startServer(b, Config{}, h2)
 	for _, tr := range transports {
 		for _, size := range []int{32, 1024} {
 			b.Run(tr.String()+"/"+strconv.Itoa(size), func(b *testing.B) {

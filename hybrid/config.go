@@ -36,6 +36,7 @@ const (
 	DefaultMaxQueuePackages       = 4096
 	DefaultWriteTimeout           = 10 * time.Second
 	DefaultNetpollBufferSize      = 128
+	DefaultNetpollPollers         = 1
 )
 
 // Config configures a Server. The zero value is valid: it listens on DefaultAddr for TCP and
@@ -62,10 +63,10 @@ type Config struct {
 	// Replace it at run time with Server.SetBlacklist.
 	Blacklist []string
 
-	// NoDelay sets TCP_NODELAY on accepted sockets. netpoll turns it on for every socket; with
-	// NoDelay false (the zero value, pomelo's setNoDelay default) it is turned off again so that
-	// Nagle's algorithm applies.
-	NoDelay bool
+	// Nagle turns Nagle's algorithm back on for accepted sockets (TCP_NODELAY off, pomelo's
+	// setNoDelay default). The zero value leaves TCP_NODELAY on, as netpoll sets it on every
+	// socket: each flush leaves at once, which is what a live game wants.
+	Nagle bool
 
 	// HandshakeTimeout closes a connection that stays silent for this long before its handshake
 	// completes (no byte received before the ACK). Default 10 s.
@@ -111,6 +112,19 @@ type Config struct {
 	// (netpoll's own defaults, 8 KiB and 4 KiB, cost up to 12 KiB per idle connection).
 	NetpollBufferSize int
 
+	// WorkerPool runs each read batch (decoding, Handler calls, the batch's flush) on a goroutine
+	// from netpoll's worker pool. The zero value runs it inline on the netpoll poller goroutine
+	// that read the bytes, once a TCP or WebSocket connection is WORKING: no goroutine hand-off
+	// and no wake-up per batch, but a Handler that blocks then stalls every connection of that
+	// poller (see Handler). Handshakes (Handler.Handshake and Open), TLS connections and closing
+	// connections always run on a worker goroutine. Per Server.
+	WorkerPool bool
+
+	// NetpollPollers is the number of netpoll poller goroutines (epoll loops) of the PROCESS:
+	// the first Server started in a process applies it, once; later servers cannot change it.
+	// 0 means DefaultNetpollPollers.
+	NetpollPollers int
+
 	// Logger receives the server's logs. Per-connection problems are logged at Debug, so that a
 	// hostile client cannot flood the log. Nil means slog.Default().
 	Logger *slog.Logger
@@ -140,6 +154,8 @@ func (c *Config) Validate() error {
 		return bad("unknown Overflow policy %d", c.Overflow)
 	case c.NetpollBufferSize < 0:
 		return bad("negative NetpollBufferSize")
+	case c.NetpollPollers < 0:
+		return bad("negative NetpollPollers")
 	case (c.CertFile == "") != (c.KeyFile == ""):
 		return bad("CertFile and KeyFile go together")
 	}
@@ -168,9 +184,11 @@ type settings struct {
 	maxQueuePackages int
 	overflow         OverflowPolicy
 	writeTimeout     time.Duration
-	noDelay          bool
+	nagle            bool
+	inline           bool
 	maxConns         int
 	netpollBuffer    int
+	netpollPollers   int
 }
 
 func orDefault[T int | time.Duration](v, def T) T {
@@ -194,9 +212,11 @@ func (c *Config) settings() settings {
 		maxQueuePackages: orDefault(c.MaxQueuePackages, DefaultMaxQueuePackages),
 		overflow:         c.Overflow,
 		writeTimeout:     orDefault(c.WriteTimeout, DefaultWriteTimeout),
-		noDelay:          c.NoDelay,
+		nagle:            c.Nagle,
+		inline:           !c.WorkerPool,
 		maxConns:         c.MaxConns,
 		netpollBuffer:    orDefault(c.NetpollBufferSize, DefaultNetpollBufferSize),
+		netpollPollers:   orDefault(c.NetpollPollers, DefaultNetpollPollers),
 	}
 	s.maxBodyPre = orDefault(c.MaxBodyBeforeHandshake, min(DefaultMaxBodyBeforeHandshake, s.maxBody))
 	s.wsMaxFrame = orDefault(c.WSMaxFrameSize, s.maxBody+codec.HeaderSize)

@@ -56,17 +56,22 @@ type Conn struct {
 	// (so after Handshake, they do not change).
 	transport Transport
 	mode      readMode
-	inTLS     bool  // classifying the plaintext inside TLS
-	headroom  uint8 // bytes reserved in front of outbound buffers for a WebSocket frame header
-	stopRead  bool  // the reader stops: the connection closes once its queue is flushed
-	counted   bool  // counted in Stats.ClassifiedConns
-	opened    bool  // Handshake was called: Closed will be
+	inTLS     bool   // classifying the plaintext inside TLS
+	headroom  uint8  // bytes reserved in front of outbound buffers for a WebSocket frame header
+	stopRead  bool   // the reader stops: the connection closes once its queue is flushed
+	counted   bool   // counted in Stats.ClassifiedConns
+	opened    bool   // Handshake was called: Closed will be
+	tailNeed  int32  // bytes tail must hold before the unit in it can be decoded
+	tail      []byte // an incomplete unit taken out of netpoll's buffer (pooled; nil when none)
 	ws        *wsReader
 	pub       *rsa.PublicKey
 	value     any // the engine's slot; see SetValue
 
 	state    atomic.Uint32 // connState; written by the reader (transitions) and by close
 	closing  atomic.Uint32 // 0 while open, else 1 + the CloseReason that won
+	task     atomic.Uint32 // inline task and close hand-off (netpoll.go)
+	wlock    atomic.Uint32 // direct socket writes against the fd's close (sockWrite)
+	fd       int32         // the socket, or -1 when nc has none (tests): then writes go through nc
 	deadline atomic.Int64  // wheel tick after which the connection times out (lazy: see timer.go)
 	timer    wheel.Timer[*Conn]
 
@@ -86,7 +91,10 @@ func (connCtx) Value(any) any               { return nil }
 var _ context.Context = (*connCtx)(nil)
 
 func newConn(s *Server, nc netpoll.Connection) *Conn {
-	c := &Conn{id: s.nextID.Add(1), srv: s, nc: nc}
+	c := &Conn{id: s.nextID.Add(1), srv: s, nc: nc, fd: -1}
+	if f, ok := nc.(interface{ Fd() int }); ok {
+		c.fd = int32(f.Fd())
+	}
 	c.ctx = connCtx{c: c}
 	c.timer.Owner = c
 	return c
@@ -149,7 +157,7 @@ func (c *Conn) closeWith(reason CloseReason) bool {
 		return false
 	}
 	c.state.Store(stateClosed)
-	c.nc.Close()
+	c.closeSocket()
 	return true
 }
 
@@ -176,6 +184,8 @@ func (c *Conn) onNetpollClose(netpoll.Connection) error {
 	if c.counted {
 		s.stats.ClassifiedConns.Add(-1)
 	}
+	c.stopWrites() // netpoll closes the fd after this callback returns
+	c.releaseTail()
 	c.mu.Lock()
 	c.releaseOutLocked()
 	c.mu.Unlock()

@@ -3,6 +3,8 @@ package hybrid
 import (
 	"crypto/tls"
 	"errors"
+	"runtime"
+	"syscall"
 
 	"github.com/cloudwego/netpoll"
 
@@ -131,7 +133,11 @@ func (c *Conn) appendLocked(p []byte) {
 	if o.buf == nil {
 		o.buf = pools.get(int(c.headroom) + len(p))[:c.headroom]
 	} else if cap(o.buf)-len(o.buf) < len(p) {
-		nb := append(pools.get(len(o.buf)+len(p)), o.buf...)
+		n := len(o.buf) + len(p)
+		if n > outClass4 {
+			n = max(n, 2*cap(o.buf)) // past the pooled classes: grow geometrically
+		}
+		nb := append(pools.get(n), o.buf...)
 		pools.put(o.buf)
 		o.buf = nb
 	}
@@ -160,19 +166,43 @@ func (c *Conn) emptyLocked() bool {
 	return c.out.buf == nil && len(c.out.ctrl) == 0 && c.out.closeCode == 0
 }
 
-// Flush writes everything queued, with one write per loop of the single-flusher scheme (see
-// outQueue). If another goroutine is flushing, Flush returns nil at once: that flusher writes what
-// this caller queued. A write error or timeout closes the connection and is returned.
+// Flush writes everything queued, and never blocks on a slow client: the first caller to find no
+// flush in progress becomes the flusher (see outQueue) and writes the queue straight to the
+// socket with one non-blocking writev per loop; what the socket does not take at once is copied to
+// netpoll's output buffer and written by a goroutine when the socket becomes writable (drain),
+// which then goes on flushing. If another goroutine is flushing, Flush returns nil at once: that
+// flusher writes what this caller queued. A TLS connection is flushed by a goroutine (crypto/tls
+// writes block). A write error, or a drain that waits longer than WriteTimeout, closes the
+// connection; Flush returns the error when it happens during the call.
 //
-// Safe for concurrent use.
+// Safe for concurrent use, and on a netpoll poller (netpoll.go).
 func (c *Conn) Flush() error {
 	c.mu.Lock()
 	o := &c.out
-	if o.flushing {
+	if o.flushing || (c.emptyLocked() && o.closeAfter == 0) {
 		c.mu.Unlock()
 		return nil
 	}
 	o.flushing = true
+	if o.tls != nil {
+		c.mu.Unlock()
+		go c.flushTLS()
+		return nil
+	}
+	return c.flushLocked()
+}
+
+// flushTLS is the flusher of a TLS connection, on its own goroutine.
+func (c *Conn) flushTLS() {
+	c.mu.Lock()
+	c.flushLocked()
+}
+
+// flushLocked is the flusher's loop. It is entered with c.mu held and out.flushing set by the
+// caller, and returns with c.mu released, out.flushing cleared unless a drain took over.
+// Lock should be held.
+func (c *Conn) flushLocked() error {
+	o := &c.out
 	for !c.emptyLocked() && !c.isClosing() {
 		buf, pkts, ctrl, code := o.buf, o.pkts, o.ctrl, o.closeCode
 		o.buf, o.pkts, o.ctrl, o.closeCode = nil, 0, nil, 0
@@ -182,26 +212,30 @@ func (c *Conn) Flush() error {
 		tc := o.tls
 		c.mu.Unlock()
 		var cf []byte
-		var cfBuf [4]byte
 		if code != 0 {
-			cf = ws.AppendCloseFrame(cfBuf[:0], code, "")
+			cf = ws.AppendCloseFrame(nil, code, "") // once per connection at most
 		}
-		n, err := c.write(tc, ctrl, buf, cf)
+		n, left, err := c.write(tc, ctrl, buf, cf)
+		if err == nil && buf != nil {
+			c.srv.bufs.put(buf) // written, or copied to netpoll's buffer
+		}
 		c.mu.Lock()
-		o.inflight, o.inflightPkts = 0, 0
 		if err != nil {
 			// buf may still be referenced by netpoll's output buffer: leave it to the GC.
-			o.flushing = false
+			o.inflight, o.inflightPkts, o.flushing = 0, 0, false
 			c.mu.Unlock()
 			c.writeFailed(err)
 			return err
 		}
-		if buf != nil {
-			c.srv.bufs.put(buf)
+		if left > 0 {
+			o.inflight = int32(left)
+			c.mu.Unlock()
+			c.srv.stats.WritesLeft.Add(1)
+			go c.drain(pkts, n+left)
+			return nil
 		}
-		c.srv.stats.PackagesOut.Add(uint64(pkts))
-		c.srv.stats.BytesOut.Add(uint64(n))
-		c.touchWrite()
+		o.inflight, o.inflightPkts = 0, 0
+		c.wrote(pkts, n)
 	}
 	o.flushing = false
 	closeAfter := o.closeAfter
@@ -212,9 +246,34 @@ func (c *Conn) Flush() error {
 	return nil
 }
 
+// wrote counts a completed write.
+func (c *Conn) wrote(pkts int32, n int) {
+	c.srv.stats.PackagesOut.Add(uint64(pkts))
+	c.srv.stats.BytesOut.Add(uint64(n))
+	c.touchWrite()
+}
+
+// drain is the flusher while netpoll's output buffer holds the end of a write: netpoll writes
+// it when the socket becomes writable, within WriteTimeout, and drain goes on flushing.
+func (c *Conn) drain(pkts int32, n int) {
+	err := c.nc.Writer().Flush()
+	c.mu.Lock()
+	o := &c.out
+	o.inflight, o.inflightPkts = 0, 0
+	if err != nil {
+		o.flushing = false
+		c.mu.Unlock()
+		c.writeFailed(err)
+		return
+	}
+	c.wrote(pkts, n)
+	c.flushLocked()
+}
+
 // write writes ctrl, then buf (framed as one binary WebSocket message when the connection is a
-// WebSocket), then cf, with one flush, and returns the bytes written. Only the flusher calls it.
-func (c *Conn) write(tc *tls.Conn, ctrl, buf, cf []byte) (int, error) {
+// WebSocket), then cf, and returns the bytes written and the bytes left in netpoll's output
+// buffer for drain. Only the flusher calls it.
+func (c *Conn) write(tc *tls.Conn, ctrl, buf, cf []byte) (n, left int, err error) {
 	var data []byte
 	if hr := int(c.headroom); len(buf) > hr {
 		data = buf[hr:]
@@ -226,17 +285,19 @@ func (c *Conn) write(tc *tls.Conn, ctrl, buf, cf []byte) (int, error) {
 		}
 	}
 	parts := [3][]byte{ctrl, data, cf}
-	n := 0
-	if tc != nil {
+	switch {
+	case tc != nil:
 		for _, p := range parts {
 			if len(p) > 0 {
 				if _, err := tc.Write(p); err != nil {
-					return 0, err
+					return 0, 0, err
 				}
 				n += len(p)
 			}
 		}
-		return n, nil
+		return n, 0, nil
+	case c.fd >= 0:
+		return c.sockWrite(&parts)
 	}
 	w := c.nc.Writer()
 	for _, p := range parts {
@@ -246,9 +307,67 @@ func (c *Conn) write(tc *tls.Conn, ctrl, buf, cf []byte) (int, error) {
 		}
 	}
 	if err := w.Flush(); err != nil {
-		return 0, err
+		return 0, 0, err
 	}
-	return n, nil
+	return n, 0, nil
+}
+
+// sockWrite writes parts to the socket with one non-blocking writev and copies what the socket did
+// not take to netpoll's output buffer (not flushed: see drain). It returns the bytes written and
+// the bytes left. Only the flusher calls it, and netpoll's output buffer is empty when it does.
+func (c *Conn) sockWrite(parts *[3][]byte) (n, left int, err error) {
+	var iov [3]syscall.Iovec
+	cnt, total := 0, 0
+	for _, p := range parts {
+		if len(p) > 0 {
+			iov[cnt].Base = &p[0]
+			iov[cnt].SetLen(len(p))
+			cnt++
+			total += len(p)
+		}
+	}
+	if cnt == 0 {
+		return 0, 0, nil
+	}
+	// The fd stays open while wlock is held: the close callback waits for it (stopWrites).
+	if !c.wlock.CompareAndSwap(0, 1) {
+		return 0, 0, ErrConnClosed
+	}
+	n, err = writev(int(c.fd), iov[:cnt])
+	c.wlock.Store(0)
+	if err != nil {
+		return 0, 0, err
+	}
+	if n == total {
+		return n, 0, nil
+	}
+	w := c.nc.Writer()
+	skip := n
+	for _, p := range parts {
+		if skip >= len(p) {
+			skip -= len(p)
+			continue
+		}
+		rest := p[skip:]
+		skip = 0
+		dst, err := w.Malloc(len(rest))
+		if err != nil {
+			return 0, 0, err
+		}
+		copy(dst, rest)
+	}
+	return n, total - n, nil
+}
+
+// stopWrites waits for a direct write in progress and refuses later ones: netpoll closes the fd
+// when the close callbacks return, and the number may be reused at once.
+func (c *Conn) stopWrites() {
+	for !c.wlock.CompareAndSwap(0, 2) {
+		if c.wlock.Load() == 2 {
+			return
+		}
+		runtime.Gosched()
+	}
 }
 
 // writeFailed counts and logs a failed flush and closes the connection.

@@ -6,33 +6,126 @@ import (
 	"github.com/shaddock-io/shaddock/codec"
 )
 
-// reader is the part of netpoll.Reader the read path uses. Both a netpoll connection's Reader and
-// a netpoll.LinkBuffer (the plaintext of a TLS connection, and tests) implement it. The read path
-// never asks for more than Len() bytes, so it never blocks inside Peek.
-type reader interface {
+// input is the byte slice the read path decodes from: what netpoll has buffered (one Peek of
+// everything), the tail of a unit completed from it, or a direct read. The steps of the read
+// path peek at it and skip whole units; they never ask for more than Len() bytes. A concrete type,
+// not an interface: it stays on the reader's stack.
+type input struct{ b []byte }
+
+func (in *input) Len() int { return len(in.b) }
+
+// Peek returns the first n bytes, valid as long as the underlying buffer (until the batch ends).
+func (in *input) Peek(n int) []byte { return in.b[:n:n] }
+
+func (in *input) Skip(n int) { in.b = in.b[n:] }
+
+// connReader is the part of netpoll.Reader that readConn and readBatch use. A netpoll connection's
+// Reader and a netpoll.LinkBuffer (the plaintext of a TLS connection, and tests) implement it.
+type connReader interface {
 	Len() int
 	Peek(n int) ([]byte, error)
 	Skip(n int) error
+	Release() error
 }
 
 var (
-	_ reader = netpoll.Reader(nil)
-	_ reader = (*netpoll.LinkBuffer)(nil)
+	_ connReader = netpoll.Reader(nil)
+	_ connReader = (*netpoll.LinkBuffer)(nil)
 )
 
 // batch accumulates the counters of one read batch, added to Stats once at its end.
 type batch struct {
 	pkts, bytes uint64
+	reads       uint64 // direct reads (readMore)
 }
 
-// readBatch consumes every whole unit buffered in r, then ends the batch: counters, one
-// Handler.ReadBatchDone (when packages were handed over), one flush. It returns how many bytes r must hold before the next unit can
-// be decoded (more than r.Len()), or 0 when the reader must stop.
+// readConn runs one read batch over the bytes netpoll has buffered for the connection, and
+// leaves that buffer EMPTY: whole units are decoded in place; an incomplete unit at the end is
+// copied to c.tail (moveToTail) and completed from there by a later read (fillTail). So the task
+// never waits for bytes, which it must not do when it runs on the poller (netpoll.go). A
+// connection that turns out to be TLS stops here: its bytes stay where they are for serveTLS.
 // Reader only.
-func (c *Conn) readBatch(r reader) int {
+func (c *Conn) readConn(r connReader) {
 	c.touchRead()
 	var b batch
-	need := c.process(r, &b)
+	n := r.Len()
+	p, _ := r.Peek(n) // one slice: a copy only when netpoll's buffer nodes split the bytes
+	in := input{p}
+	c.consume(&in, &b)
+	if c.readDone() {
+		in.b = nil
+	}
+	r.Skip(n - in.Len())
+	r.Release()
+	if c.tail != nil && !c.readDone() && c.inline() {
+		c.readMore(&b)
+	}
+	if c.readDone() {
+		c.releaseTail()
+	}
+	c.endBatch(&b)
+}
+
+// readBatch is the read batch of the plaintext of a TLS connection: an incomplete unit stays in r,
+// and the TLS goroutine reads until r holds the returned number of bytes (0: stop).
+// Reader only.
+func (c *Conn) readBatch(r connReader) int {
+	c.touchRead()
+	var b batch
+	p, _ := r.Peek(r.Len())
+	in := input{p}
+	need := c.process(&in, &b)
+	r.Skip(len(p) - in.Len())
+	c.endBatch(&b)
+	if c.readDone() {
+		return 0
+	}
+	return need
+}
+
+// consume decodes in after the tail, and moves an incomplete unit at its end to the tail: on
+// return in is empty, unless the reader stopped or the connection turned out to be TLS.
+// Reader only.
+func (c *Conn) consume(in *input, b *batch) {
+	if c.tail != nil {
+		c.fillTail(in, b)
+	}
+	if c.tail == nil && !c.readDone() && c.mode != modeTLS {
+		if need := c.process(in, b); need > 0 && in.Len() > 0 && c.mode != modeTLS {
+			c.moveToTail(in, need)
+		}
+	}
+}
+
+// readMore reads the socket directly, into a pooled buffer, while a unit is incomplete: netpoll
+// reads at most what is left in its current buffer node (NetpollBufferSize), so a unit often
+// straddles two of its reads although the rest is already in the kernel. Reading it now completes
+// the batch without another round through the poller. Only an inline task may do this: the
+// poller, which reads the socket otherwise, is busy running it (a worker task would race with
+// the poller's reads and reorder bytes). netpoll never closes the fd while an OnRequest task
+// runs, so the read is safe.
+// Reader only.
+func (c *Conn) readMore(b *batch) {
+	buf := c.srv.bufs.get(outClass2)[:outClass2]
+	for c.tail != nil && !c.readDone() && c.mode != modeTLS {
+		n, err := read(int(c.fd), buf)
+		if err != nil || n == 0 {
+			break // nothing more now; netpoll reports errors and the hang-up itself
+		}
+		b.reads++
+		in := input{buf[:n]}
+		c.consume(&in, b)
+		if n < len(buf) {
+			break
+		}
+	}
+	c.srv.bufs.put(buf)
+}
+
+// endBatch ends a read batch: counters, one Handler.ReadBatchDone when packages were handed
+// over, one flush.
+// Reader only.
+func (c *Conn) endBatch(b *batch) {
 	s := c.srv
 	if b.pkts > 0 {
 		s.stats.PackagesIn.Add(b.pkts)
@@ -40,19 +133,82 @@ func (c *Conn) readBatch(r reader) int {
 	if b.bytes > 0 {
 		s.stats.BytesIn.Add(b.bytes)
 	}
+	if b.reads > 0 {
+		s.stats.ReadsDirect.Add(b.reads)
+	}
 	if b.pkts > 0 && c.opened && !c.readDone() {
 		s.h.ReadBatchDone(c)
 	}
 	c.Flush()
-	if c.readDone() {
-		return 0
+}
+
+// moveToTail moves what in holds, the start of a unit of need bytes, to c.tail.
+// Reader only.
+func (c *Conn) moveToTail(in *input, need int) {
+	n := in.Len()
+	c.tail = append(c.srv.bufs.get(max(n, min(need, outClass1))), in.b...)
+	c.tailNeed = int32(need)
+	in.Skip(n)
+}
+
+// fillTail completes the unit held in c.tail from in, decodes it, and goes on until the tail is
+// empty (then released) or in is. It takes from in only the bytes the unit needs, so that the
+// rest is decoded in place; where the length of the unit is not known yet (the sniffed prefix, the
+// HTTP Upgrade request), it takes up to the limit of that unit.
+// Reader only.
+func (c *Conn) fillTail(in *input, b *batch) {
+	for c.tail != nil && !c.readDone() && c.mode != modeTLS {
+		want := int(c.tailNeed) - len(c.tail)
+		if c.mode == modeSniff || c.mode == modeUpgrade {
+			want = max(want, c.upgradeLimit()-len(c.tail))
+		}
+		take := min(want, in.Len())
+		if take <= 0 {
+			return
+		}
+		c.appendTail(in.Peek(take))
+		in.Skip(take)
+		if len(c.tail) < int(c.tailNeed) {
+			return // in is empty
+		}
+		t := input{c.tail}
+		need := c.process(&t, b)
+		switch {
+		case t.Len() == 0:
+			c.releaseTail()
+		case need > 0:
+			c.tail = c.tail[:copy(c.tail, t.b)]
+			c.tailNeed = int32(need)
+		default: // stopped, or TLS: what is left stays for serveTLS
+			c.tail = c.tail[:copy(c.tail, t.b)]
+			return
+		}
 	}
-	return need
+}
+
+// appendTail appends p to c.tail, moving to a larger pooled buffer when needed.
+// Reader only.
+func (c *Conn) appendTail(p []byte) {
+	if cap(c.tail)-len(c.tail) < len(p) {
+		nb := append(c.srv.bufs.get(len(c.tail)+len(p)), c.tail...)
+		c.srv.bufs.put(c.tail)
+		c.tail = nb
+	}
+	c.tail = append(c.tail, p...)
+}
+
+// releaseTail returns c.tail to the pool.
+// Reader only (or after the reader has returned, at close).
+func (c *Conn) releaseTail() {
+	if c.tail != nil {
+		c.srv.bufs.put(c.tail)
+		c.tail, c.tailNeed = nil, 0
+	}
 }
 
 // process runs the step of the current mode until one needs more bytes or the reader must stop.
 // Reader only.
-func (c *Conn) process(r reader, b *batch) int {
+func (c *Conn) process(r *input, b *batch) int {
 	for !c.readDone() {
 		var need int
 		switch c.mode {
@@ -91,13 +247,13 @@ func (c *Conn) finish(reason CloseReason) {
 
 // sniff classifies the connection from its first bytes. Returns bytes needed, or 0.
 // Reader only.
-func (c *Conn) sniff(r reader) int {
+func (c *Conn) sniff(r *input) int {
 	avail := r.Len()
 	if avail == 0 {
 		return 1
 	}
 	s := c.srv
-	head, _ := r.Peek(min(avail, maxSniff))
+	head := r.Peek(min(avail, maxSniff))
 	p, need := classify(head, !c.inTLS && s.tlsCfg != nil)
 	switch p {
 	case protoUndecided:
@@ -156,12 +312,12 @@ func (c *Conn) maxBody() int {
 // readPackage decodes one raw package from r, checking the length on the header before waiting
 // for the body. Returns bytes needed, or 0.
 // Reader only.
-func (c *Conn) readPackage(r reader, b *batch) int {
+func (c *Conn) readPackage(r *input, b *batch) int {
 	avail := r.Len()
 	if avail < codec.HeaderSize {
 		return codec.HeaderSize
 	}
-	h, _ := r.Peek(codec.HeaderSize)
+	h := r.Peek(codec.HeaderSize)
 	t, size, err := codec.ParseHeader(h)
 	if err != nil {
 		c.protocolError(&c.srv.stats.ErrBadType, "bad package type", int(h[0]))
@@ -175,7 +331,7 @@ func (c *Conn) readPackage(r reader, b *batch) int {
 	if avail < total {
 		return total
 	}
-	p, _ := r.Peek(total)
+	p := r.Peek(total)
 	b.pkts++
 	b.bytes += uint64(total)
 	c.handlePackage(t, p[codec.HeaderSize:])

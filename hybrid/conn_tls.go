@@ -9,6 +9,30 @@ import (
 // tlsReadChunk is how much plaintext space is offered to each tls.Conn.Read.
 const tlsReadChunk = 4 << 10
 
+// tlsSocket is what crypto/tls reads and writes: the netpoll connection, read after whatever the
+// sniffer left in Conn.tail. Reads are blocking (the TLS goroutine); writes are netpoll's, which
+// block while the socket is full, so only the TLS goroutine and flushTLS make them.
+type tlsSocket struct {
+	netpoll.Connection
+	c *Conn
+}
+
+// Read returns the bytes of c.tail first, then reads from netpoll.
+// Reader only.
+func (t *tlsSocket) Read(p []byte) (int, error) {
+	c := t.c
+	if c.tail == nil {
+		return t.Connection.Read(p)
+	}
+	n := copy(p, c.tail)
+	if n == len(c.tail) {
+		c.releaseTail()
+	} else {
+		c.tail = c.tail[:copy(c.tail, c.tail[n:])]
+	}
+	return n, nil
+}
+
 // serveTLS runs a TLS connection to its end on the calling goroutine (netpoll's OnRequest task,
 // which therefore stays busy: netpoll has no TLS, so each TLS connection costs a goroutine). The
 // handshake reads the bytes already buffered by netpoll; the plaintext then goes through a
@@ -16,7 +40,7 @@ const tlsReadChunk = 4 << 10
 // Reader only.
 func (c *Conn) serveTLS() {
 	s := c.srv
-	tc := tls.Server(c.nc, s.tlsCfg)
+	tc := tls.Server(&tlsSocket{Connection: c.nc, c: c}, s.tlsCfg)
 	if err := tc.Handshake(); err != nil {
 		if !c.isClosing() {
 			s.stats.TLSHandshakeFail.Add(1)

@@ -15,13 +15,9 @@ type wsReader struct {
 // upgrade parses the HTTP Upgrade request and answers it: 101 and WebSocket frames from then on,
 // or an HTTP error and a close. Returns bytes needed, or 0.
 // Reader only.
-func (c *Conn) upgrade(r reader) int {
+func (c *Conn) upgrade(r *input) int {
 	s := c.srv
-	limit := s.set.wsMaxHeader
-	if limit == 0 {
-		limit = ws.DefaultMaxHeaderSize
-	}
-	b, _ := r.Peek(min(r.Len(), limit))
+	b := r.Peek(min(r.Len(), c.upgradeLimit()))
 	var req ws.UpgradeRequest
 	n, err := s.wsFrames.ParseUpgrade(b, &req)
 	if err == ws.ErrShortBuffer {
@@ -47,6 +43,14 @@ func (c *Conn) upgrade(r reader) int {
 	return 0
 }
 
+// upgradeLimit bounds the HTTP Upgrade request.
+func (c *Conn) upgradeLimit() int {
+	if l := c.srv.set.wsMaxHeader; l > 0 {
+		return l
+	}
+	return ws.DefaultMaxHeaderSize
+}
+
 // frameLimit is the largest data frame payload accepted now: the configured limit, and no more
 // than one package under the body limit in force.
 func (c *Conn) frameLimit() int {
@@ -61,12 +65,12 @@ func (c *Conn) messageLimit() int {
 // readFrame decodes one WebSocket frame from r: the header is checked (masking, opcode, sizes)
 // before the payload is waited for; the payload is unmasked in place. Returns bytes needed, or 0.
 // Reader only.
-func (c *Conn) readFrame(r reader, b *batch) int {
+func (c *Conn) readFrame(r *input, b *batch) int {
 	avail := r.Len()
 	if avail < 2 {
 		return 2
 	}
-	head, _ := r.Peek(min(avail, ws.MaxFrameHeaderSize))
+	head := r.Peek(min(avail, ws.MaxFrameHeaderSize))
 	h, hn, err := c.srv.wsFrames.ParseHeader(head)
 	if err == ws.ErrShortBuffer {
 		return hn
@@ -82,7 +86,7 @@ func (c *Conn) readFrame(r reader, b *batch) int {
 	if avail < total {
 		return total
 	}
-	f, _ := r.Peek(total)
+	f := r.Peek(total)
 	payload := f[hn:]
 	ws.Unmask(h.Mask, 0, payload)
 	m, ok, err := c.ws.asm.Push(h, payload)

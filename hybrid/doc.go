@@ -59,23 +59,28 @@
 //
 // # Goroutines
 //
-// netpoll's poller reads sockets into per-connection buffers and runs OnRequest on a pooled worker
-// goroutine when bytes arrive. OnRequest decodes every whole package with Peek and Skip (no copy
-// unless a package straddles two of netpoll's buffer nodes), calls the Handler, ends the batch
-// with one Handler.ReadBatchDone and one flush, releases the buffer and returns: an idle
-// connection holds no goroutine. While a package is incomplete the worker waits for the rest
-// inside Peek; the connection's timeout bounds that wait. A TLS connection keeps its worker for
-// its whole life (netpoll has no TLS; crypto/tls reads through it).
+// netpoll's poller reads sockets into per-connection buffers and runs OnRequest when bytes
+// arrive. Once a TCP or WebSocket connection is WORKING, that task runs inline on the poller
+// goroutine (no hand-off, no wake-up); before, for TLS, and with Config.WorkerPool, it runs on a
+// goroutine of netpoll's worker pool (netpoll.go). OnRequest decodes every whole unit in place
+// from one view of the buffered bytes, calls the Handler, ends the batch with one
+// Handler.ReadBatchDone and one flush, and returns with netpoll's buffer EMPTY: an incomplete unit
+// at the end is copied to the connection's tail (a pooled buffer) and completed by a later read;
+// inline, the transport reads the rest from the socket at once (readMore). So no task ever waits
+// for bytes, and an idle connection holds no goroutine. A TLS connection keeps its worker for its
+// whole life (netpoll has no TLS; crypto/tls reads through it).
 //
 // # Ownership and locks
 //
 //	field(s)                                   owner
 //	Conn.mode, inTLS, headroom, stopRead,      the reading goroutine (netpoll's OnRequest for the
-//	counted, opened, ws, pub, value,           connection, or its TLS goroutine); fields read by
+//	counted, opened, tail, ws, pub, value,     connection, or its TLS goroutine); fields read by
 //	transport                                  others are set before Handler.Handshake
 //	Conn.out (queue, flusher flag, TLS conn)   Conn.mu
 //	Conn.state, closing, deadline              atomics: transitions by the reader, CLOSED by the
 //	                                           closer that wins closing's CAS
+//	Conn.task                                  atomic: inline task / close hand-off (netpoll.go)
+//	Conn.wlock                                 atomic: the flusher's writev against the fd's close
 //	Conn.timer links                           the wheel's mutex
 //	Conn.prev/next, Server.conns, nconns       Server.mu
 //	Server.blacklist                           atomic pointer, replaced whole
@@ -88,14 +93,18 @@
 //
 // # Writing
 //
-// Enqueue copies whole packages into the connection's queue under Conn.mu; Flush writes the queue
-// with one write (netpoll's Writer and Flush, or tls.Conn.Write). netpoll's writer is not safe for
-// concurrent use, so flushing is single-flusher: the first caller to find no flush in progress
-// takes the queue, writes it without the lock and loops until the queue is empty; concurrent
-// senders only append. The queue is bounded in bytes and packages (what is being written counts)
-// with OverflowKick (close the slow consumer) or OverflowDrop (drop and count). A write error or a
-// flush longer than WriteTimeout closes the connection. Queue buffers come from size-classed pools
-// (512 B to 2 MiB) and go back when the queue empties, so an idle connection holds none.
+// Enqueue copies whole packages into the connection's queue under Conn.mu; Flush writes it.
+// Flushing is single-flusher: the first caller to find no flush in progress takes the queue,
+// writes it without the lock and loops until the queue is empty; concurrent senders only append.
+// The flusher writes straight to the socket with one non-blocking writev (HTTP response or pongs,
+// the queue as one WebSocket frame, a close frame); what the socket does not take is copied to
+// netpoll's output buffer and a goroutine (drain) waits for netpoll to write it when the socket
+// is writable, then goes on flushing. So Flush never blocks, which it must not on a poller. A
+// TLS connection is flushed by a goroutine (crypto/tls writes block). The queue is bounded in
+// bytes and packages (what is being written counts) with OverflowKick (close the slow consumer)
+// or OverflowDrop (drop and count). A write error, or a drain longer than WriteTimeout, closes the
+// connection. Queue buffers come from size-classed pools (512 B to 2 MiB) and go back when the
+// queue empties, so an idle connection holds none. TCP_NODELAY is on (Config.Nagle turns it off).
 //
 // # Memory
 //

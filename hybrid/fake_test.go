@@ -29,6 +29,14 @@ func (f *fakeConn) IsActive() bool         { return !f.closed.Load() }
 func (f *fakeConn) Reader() netpoll.Reader { panic("fakeConn: Reader") }
 func (f *fakeConn) String() string         { return "fakeConn" }
 
+// fdConn is a fakeConn with a socket: the transport writes to it directly (sockWrite).
+type fdConn struct {
+	fakeConn
+	fd int
+}
+
+func (f *fdConn) Fd() int { return f.fd }
+
 // nopHandler accepts every handshake and does nothing else.
 type nopHandler struct{}
 
@@ -52,18 +60,6 @@ func newFakeConn(t testing.TB, cfg Config, h Handler) (*Server, *Conn, *fakeConn
 	f := &fakeConn{out: netpoll.NewLinkBuffer()}
 	return s, newConn(s, f), f
 }
-
-// sliceReader is a reader over a fixed slice, for allocation tests.
-type sliceReader struct {
-	b   []byte
-	off int
-}
-
-func (r *sliceReader) Len() int { return len(r.b) - r.off }
-func (r *sliceReader) Peek(n int) ([]byte, error) {
-	return r.b[r.off : r.off+n : r.off+n], nil
-}
-func (r *sliceReader) Skip(n int) error { r.off += n; return nil }
 
 // steadyInput is what a WORKING client sends in the steady state: a heartbeat and requests.
 func steadyInput() []byte {

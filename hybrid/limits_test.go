@@ -310,40 +310,51 @@ func TestEnqueueErrors(t *testing.T) {
 	requireEqual(t, s.Stats().OutboundNotWorking.Load(), uint64(1), "refused before WORKING")
 }
 
-// TestWriteTimeout: a client that never reads is closed once a flush has waited WriteTimeout.
+// TestWriteTimeout: sending to a client that never reads does not block the sender (the socket
+// takes what it can, netpoll writes the rest when it can), and the client is closed once that
+// write has waited WriteTimeout.
 func TestWriteTimeout(t *testing.T) {
 	h := newTestHandler()
 	opened := make(chan *Conn, 1)
 	h.onOpen = func(c *Conn) { opened <- c }
-	s, addr := startServer(t, Config{WriteTimeout: 300 * time.Millisecond}, h)
+	const timeout = time.Second
+	s, addr := startServer(t, Config{WriteTimeout: timeout, MaxQueueBytes: 64 << 20}, h)
 	for _, tr := range []pc.Transport{pc.TCP, pc.WSS} {
 		connect(t, addr, tr) // never reads again
 		sc := <-opened
 		big := make([]byte, 0, 60<<10)
 		big, _ = codec.AppendPacket(big, codec.TypeData, make([]byte, 60<<10-4))
-		var err error
-		for i := 0; i < 10000 && err == nil; i++ {
-			err = sc.Send(big)
+		start := time.Now()
+		for i := 0; i < 100; i++ { // 6 MB: more than the socket buffers hold
+			if err := sc.Send(big); err != nil {
+				t.Fatalf("%v: send %d: %v", tr, i, err)
+			}
 		}
-		if err == nil {
-			t.Fatalf("%v: 600 MB written to a client that does not read", tr)
+		if d := time.Since(start); d > timeout/2 {
+			// A flush waiting for the client would take the whole timeout.
+			t.Errorf("%v: sending took %v: a flush blocked", tr, d)
 		}
+		requireEqual(t, s.Stats().WritesLeft.Load() > 0, true, "writes left to netpoll")
 		requireEqual(t, h.next(t, "closed").reason, CloseByPeer, "reason")
+		if err := sc.Send(big); err != ErrConnClosed {
+			t.Errorf("%v: send after the timeout: %v", tr, err)
+		}
 	}
 	requireEqual(t, s.Stats().WriteTimeouts.Load(), uint64(2), "write timeouts")
 }
 
+// TestNoDelay: TCP_NODELAY is on by default (netpoll's setting), off with Config.Nagle.
 func TestNoDelay(t *testing.T) {
-	for _, on := range []bool{false, true} {
+	for _, nagle := range []bool{false, true} {
 		h := newTestHandler()
 		opened := make(chan *Conn, 1)
 		h.onOpen = func(c *Conn) { opened <- c }
-		_, addr := startServer(t, Config{NoDelay: on}, h)
+		_, addr := startServer(t, Config{Nagle: nagle}, h)
 		connect(t, addr, pc.TCP)
 		sc := <-opened
 		fd := sc.nc.(interface{ Fd() int }).Fd()
 		v, err := syscall.GetsockoptInt(fd, syscall.IPPROTO_TCP, syscall.TCP_NODELAY)
 		requireNoError(t, err, "getsockopt")
-		requireEqual(t, v != 0, on, "TCP_NODELAY")
+		requireEqual(t, v != 0, !nagle, "TCP_NODELAY")
 	}
 }

@@ -130,22 +130,6 @@ func (s *Server) ListenAndServe() error {
 	return s.Serve(ln)
 }
 
-// netpollOnce applies the process-wide netpoll buffer settings once per process.
-var netpollOnce sync.Once
-
-// tuneNetpoll applies NetpollBufferSize to netpoll, the first time a Server starts in this
-// process. netpoll reads these settings without synchronisation when it creates connections, so
-// they are set before the first connection exists and never changed afterwards.
-func (s *Server) tuneNetpoll() {
-	netpollOnce.Do(func() {
-		n := s.set.netpollBuffer
-		netpoll.LinkBufferCap = n
-		if err := netpoll.Configure(netpoll.Config{BufferSize: n, LoadBalance: netpoll.RoundRobin}); err != nil {
-			s.log.Warn("hybrid: netpoll configuration failed", "err", err)
-		}
-	})
-}
-
 // Serve accepts connections on ln (a TCP listener) until Shutdown, then returns ErrServerClosed.
 // ln is closed by Shutdown.
 func (s *Server) Serve(ln net.Listener) error {
@@ -303,7 +287,7 @@ func (s *Server) onPrepare(nc netpoll.Connection) context.Context {
 		s.log.Debug("hybrid: blacklisted", "remote", nc.RemoteAddr())
 		return refuse(nc)
 	}
-	if !s.set.noDelay {
+	if s.set.nagle {
 		if fd, ok := nc.(interface{ Fd() int }); ok {
 			syscall.SetsockoptInt(fd.Fd(), syscall.IPPROTO_TCP, syscall.TCP_NODELAY, 0)
 		}
@@ -316,9 +300,9 @@ func (s *Server) onPrepare(nc netpoll.Connection) context.Context {
 	return &c.ctx
 }
 
-// onRequest runs on a netpoll worker goroutine when bytes have arrived. It consumes every whole
-// unit and returns, so an idle connection holds no goroutine. While a unit is incomplete it waits
-// for the missing bytes in Peek, bounded by the connection's timeout (which closes it).
+// onRequest runs netpoll's OnRequest task for a connection: on the poller goroutine or on a worker
+// (netpoll.go). It consumes everything buffered (readConn) and returns, so an idle connection holds
+// no goroutine; a TLS connection keeps the goroutine for its whole life (serveTLS).
 func (s *Server) onRequest(ctx context.Context, nc netpoll.Connection) error {
 	cc, ok := ctx.(*connCtx)
 	r := nc.Reader()
@@ -328,24 +312,9 @@ func (s *Server) onRequest(ctx context.Context, nc netpoll.Connection) error {
 		return nc.Close()
 	}
 	c := cc.c
-	for {
-		if c.readDone() {
-			r.Skip(r.Len())
-			r.Release()
-			return nil
-		}
-		need := c.readBatch(r)
-		r.Release()
-		switch {
-		case c.mode == modeTLS && !c.readDone():
-			c.serveTLS()
-		case c.readDone():
-		case r.Len() == 0:
-			return nil
-		default:
-			if _, err := r.Peek(need); err != nil {
-				c.abort(CloseByPeer)
-			}
-		}
+	c.readConn(r)
+	if c.mode == modeTLS && !c.readDone() {
+		c.serveTLS()
 	}
+	return nil
 }

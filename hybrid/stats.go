@@ -47,6 +47,8 @@ type Stats struct {
 	BytesIn     atomic.Uint64
 	PackagesOut atomic.Uint64
 	BytesOut    atomic.Uint64
+	ReadsDirect atomic.Uint64 // reads made by the transport to complete a unit (see readMore)
+	WritesLeft  atomic.Uint64 // flushes the socket did not take whole: the rest went to netpoll
 
 	// Outbound.
 	OutboundNotWorking atomic.Uint64 // packages refused because the connection was not WORKING

@@ -17,6 +17,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -121,12 +122,13 @@ func bench(o options) error {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	conns := make([]net.Conn, o.conns)
+	var beat time.Duration
 	for i := range conns {
-		c, err := dialPomelo(o.addr)
+		c, hb, err := dialPomelo(o.addr)
 		if err != nil {
 			return fmt.Errorf("connection %d: %w", i, err)
 		}
-		conns[i] = c
+		conns[i], beat = c, hb
 	}
 	req := func(dst []byte, id uint32) []byte {
 		dst, at := codec.BeginPacket(dst, codec.TypeData)
@@ -144,7 +146,7 @@ func bench(o options) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := loop(ctx, c, o.depth, req, &responses); err != nil && ctx.Err() == nil {
+			if err := loop(ctx, c, o.depth, beat, req, &responses); err != nil && ctx.Err() == nil {
 				errs <- err
 			}
 		}()
@@ -155,6 +157,7 @@ func bench(o options) error {
 	if err != nil && o.pid != 0 {
 		return err
 	}
+	io0, _ := procIO(o.pid)
 	var ru0 syscall.Rusage
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru0)
 	r0, t0 := responses.Load(), time.Now()
@@ -165,6 +168,7 @@ func bench(o options) error {
 	}
 	r1, t1 := responses.Load(), time.Now()
 	user1, sys1, _ := procTimes(o.pid, o.clkTck)
+	io1, ioErr := procIO(o.pid)
 	var ru1 syscall.Rusage
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru1)
 	cancel()
@@ -187,6 +191,10 @@ func bench(o options) error {
 		per := func(d time.Duration) float64 { return float64(d.Microseconds()) / float64(n) }
 		fmt.Fprintf(os.Stdout, "server CPU: %v  (%.2f us/resp: user %.2f, sys %.2f)  pid %d\n",
 			(user + sys).Round(time.Millisecond), per(user+sys), per(user), per(sys), o.pid)
+		if ioErr == nil {
+			fmt.Fprintf(os.Stdout, "server syscalls: %.3f reads/resp, %.3f writes/resp (/proc/%d/io syscr, syscw)\n",
+				float64(io1.reads-io0.reads)/float64(n), float64(io1.writes-io0.writes)/float64(n), o.pid)
+		}
 	}
 	return nil
 }
@@ -219,48 +227,91 @@ func procTimes(pid, clkTck int) (user, sys time.Duration, err error) {
 	return time.Duration(ut) * tick, time.Duration(st) * tick, nil
 }
 
-// dialPomelo connects and completes the pomelo handshake (handshake, response, ACK).
-func dialPomelo(addr string) (net.Conn, error) {
+// ioCounts are the read and write system calls of a process (/proc/<pid>/io syscr and syscw:
+// read, readv, recvmsg, ... and write, writev, sendmsg, ...).
+type ioCounts struct{ reads, writes int64 }
+
+// procIO returns the I/O system call counts of pid.
+func procIO(pid int) (ioCounts, error) {
+	var c ioCounts
+	if pid == 0 {
+		return c, errors.New("no pid")
+	}
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/io")
+	if err != nil {
+		return c, err
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		k, v, ok := strings.Cut(line, ": ")
+		if !ok {
+			continue
+		}
+		n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+		if err != nil {
+			continue
+		}
+		switch k {
+		case "syscr":
+			c.reads = n
+		case "syscw":
+			c.writes = n
+		}
+	}
+	return c, nil
+}
+
+// dialPomelo connects and completes the pomelo handshake (handshake, response, ACK). It returns
+// the heartbeat interval the server announced (sys.heartbeat; 0 when heartbeats are off).
+func dialPomelo(addr string) (net.Conn, time.Duration, error) {
 	c, err := net.Dial("tcp", addr)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	hs, _ := codec.AppendPacket(nil, codec.TypeHandshake, []byte(`{"sys":{"type":"echobench","version":"0.1"},"user":{}}`))
 	if _, err := c.Write(hs); err != nil {
 		c.Close()
-		return nil, err
+		return nil, 0, err
 	}
 	c.SetReadDeadline(time.Now().Add(10 * time.Second))
 	var hdr [codec.HeaderSize]byte
 	if _, err := io.ReadFull(c, hdr[:]); err != nil {
 		c.Close()
-		return nil, err
+		return nil, 0, err
 	}
 	t, n, err := codec.ParseHeader(hdr[:])
 	if err != nil || t != codec.TypeHandshake {
 		c.Close()
-		return nil, fmt.Errorf("bad handshake response header %x", hdr)
+		return nil, 0, fmt.Errorf("bad handshake response header %x", hdr)
 	}
 	body := make([]byte, n)
 	if _, err := io.ReadFull(c, body); err != nil {
 		c.Close()
-		return nil, err
+		return nil, 0, err
 	}
-	if !strings.HasPrefix(string(body), `{"code":200`) {
+	var res struct {
+		Code int `json:"code"`
+		Sys  struct {
+			Heartbeat int `json:"heartbeat"`
+		} `json:"sys"`
+	}
+	if err := json.Unmarshal(body, &res); err != nil || res.Code != 200 {
 		c.Close()
-		return nil, fmt.Errorf("handshake refused: %s", body)
+		return nil, 0, fmt.Errorf("handshake refused: %s", body)
 	}
 	c.SetReadDeadline(time.Time{})
 	ack, _ := codec.AppendPacket(nil, codec.TypeHandshakeAck, nil)
 	if _, err := c.Write(ack); err != nil {
 		c.Close()
-		return nil, err
+		return nil, 0, err
 	}
-	return c, nil
+	return c, time.Duration(res.Sys.Heartbeat) * time.Second, nil
 }
 
-// loop keeps depth requests in flight on c until ctx ends.
-func loop(ctx context.Context, c net.Conn, depth int, req func([]byte, uint32) []byte, responses *atomic.Uint64) error {
+// loop keeps depth requests in flight on c until ctx ends. Heartbeats are answered as the pomelo
+// clients answer them: one heartbeat interval after the server's heartbeat arrived (the server
+// echoes each client heartbeat at once, so answering at once would make the two ping-pong
+// heartbeats as fast as the round trip allows).
+func loop(ctx context.Context, c net.Conn, depth int, beat time.Duration, req func([]byte, uint32) []byte, responses *atomic.Uint64) error {
 	var id uint32
 	out := make([]byte, 0, 4096)
 	for i := 0; i < depth; i++ {
@@ -273,6 +324,7 @@ func loop(ctx context.Context, c net.Conn, depth int, req func([]byte, uint32) [
 	br := bufio.NewReaderSize(c, 64<<10)
 	heartbeat, _ := codec.AppendPacket(nil, codec.TypeHeartbeat, nil)
 	var hdr [codec.HeaderSize]byte
+	var beatDue time.Time // when the next heartbeat is owed; zero when none is
 	for ctx.Err() == nil {
 		out = out[:0]
 		got := 0
@@ -302,12 +354,16 @@ func loop(ctx context.Context, c net.Conn, depth int, req func([]byte, uint32) [
 			case codec.TypeData:
 				got++
 			case codec.TypeHeartbeat:
-				out = append(out, heartbeat...)
+				beatDue = time.Now().Add(beat)
 			case codec.TypeKick:
 				return errors.New("kicked")
 			}
 		}
 		responses.Add(uint64(got))
+		if !beatDue.IsZero() && time.Now().After(beatDue) {
+			out = append(out, heartbeat...)
+			beatDue = time.Time{}
+		}
 		for i := 0; i < got; i++ {
 			id++
 			out = req(out, id)

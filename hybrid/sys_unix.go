@@ -1,0 +1,43 @@
+//go:build unix
+
+package hybrid
+
+import (
+	"syscall"
+	"unsafe"
+)
+
+// writev writes iov to the non-blocking socket fd with one system call and returns the bytes
+// written: 0 when the socket buffer is full (EAGAIN). The call cannot block, so it is made raw,
+// without telling the scheduler, as netpoll makes its own.
+func writev(fd int, iov []syscall.Iovec) (int, error) {
+	for {
+		n, _, e := syscall.RawSyscall(syscall.SYS_WRITEV, uintptr(fd), uintptr(unsafe.Pointer(&iov[0])), uintptr(len(iov)))
+		switch e {
+		case 0:
+			return int(n), nil
+		case syscall.EINTR:
+			continue
+		case syscall.EAGAIN:
+			return 0, nil
+		}
+		return 0, e
+	}
+}
+
+// read reads from the non-blocking socket fd into p and returns the bytes read: 0 when nothing is
+// buffered (EAGAIN) or at the end of the stream (netpoll sees the hang-up itself).
+func read(fd int, p []byte) (int, error) {
+	for {
+		n, _, e := syscall.RawSyscall(syscall.SYS_READ, uintptr(fd), uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)))
+		switch e {
+		case 0:
+			return int(n), nil
+		case syscall.EINTR:
+			continue
+		case syscall.EAGAIN:
+			return 0, nil
+		}
+		return 0, e
+	}
+}
