@@ -127,3 +127,42 @@ func BenchmarkValidJSON(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkForward is one request forwarded from a frontend to a backend over loopback RPC and
+// answered (msgRemote.forwardMessage, the json.RawMessage echo handler), waiting for each
+// response before the next request: the latency of the hop, by body size. The backend's
+// connection is served by rpc.Server.ServeConn (a reading goroutine); BenchmarkEchoRaw is the
+// same request handled on the frontend.
+func BenchmarkForward(b *testing.B) {
+	for _, size := range []int{16, 64, 256, 1024} {
+		b.Run(strconv.Itoa(size), func(b *testing.B) {
+			r := newForwardRig(b, func(app *App) {
+				mustHandle(b, Handle(app, "chat.chatHandler.echo", echoRaw))
+			})
+			msg := request(1, "chat.chatHandler.echo", benchBody(size))
+			b.SetBytes(int64(len(msg)))
+			b.ReportAllocs()
+			for b.Loop() {
+				r.roundTrip(msg)
+			}
+		})
+	}
+}
+
+// BenchmarkForwardPipelined forwards batches of requests read together (one read batch of the
+// client connection), so that calls and replies share RPC writes: throughput of the hop.
+func BenchmarkForwardPipelined(b *testing.B) {
+	for _, batch := range []int{8, 64} {
+		b.Run(strconv.Itoa(batch), func(b *testing.B) {
+			r := newForwardRig(b, func(app *App) {
+				mustHandle(b, Handle(app, "chat.chatHandler.echo", echoRaw))
+			})
+			msg := request(1, "chat.chatHandler.echo", benchBody(64))
+			b.SetBytes(int64(len(msg)))
+			b.ReportAllocs()
+			for i := 0; i < b.N; i += batch {
+				r.batch(msg, min(batch, b.N-i))
+			}
+		})
+	}
+}

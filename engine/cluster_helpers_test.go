@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"crypto/rsa"
 	"log/slog"
 	"net"
 	"sync"
@@ -170,4 +171,122 @@ func (c *counter) inc() {
 	case c.ch <- struct{}{}:
 	default:
 	}
+}
+
+// signalConn is a Conn that keeps what it was flushed last, counts the packages flushed and
+// signals every Flush with data; it does not allocate, and is safe for concurrent use.
+type signalConn struct {
+	id      uint64
+	mu      sync.Mutex
+	buf     [64 << 10]byte // mu
+	n, pkgs int            // mu
+	last    []byte         // mu
+	flushed atomic.Int64   // packages flushed so far
+	notify  chan struct{}  // receives (without blocking the sender) after every Flush with data
+}
+
+func newSignalConn(id uint64) *signalConn { return &signalConn{id: id, notify: make(chan struct{}, 1)} }
+
+func (c *signalConn) ID() uint64                { return c.id }
+func (c *signalConn) PublicKey() *rsa.PublicKey { return nil }
+func (c *signalConn) Kick(string)               {}
+func (c *signalConn) Close() error              { return nil }
+func (c *signalConn) Enqueue(p []byte) error {
+	c.mu.Lock()
+	c.n += copy(c.buf[c.n:], p)
+	c.pkgs++
+	c.mu.Unlock()
+	return nil
+}
+func (c *signalConn) Flush() error {
+	c.mu.Lock()
+	n := c.pkgs
+	if n > 0 {
+		c.last = c.buf[:c.n]
+		c.n, c.pkgs = 0, 0
+	}
+	c.mu.Unlock()
+	if n > 0 {
+		c.flushed.Add(int64(n))
+		select {
+		case c.notify <- struct{}{}:
+		default:
+		}
+	}
+	return nil
+}
+
+// lastFlush returns a copy of what the last Flush wrote.
+func (c *signalConn) lastFlush() []byte {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]byte(nil), c.last...)
+}
+
+// wait blocks until n packages have been flushed in all.
+func (c *signalConn) wait(n int64) {
+	for c.flushed.Load() < n {
+		<-c.notify
+	}
+}
+
+// forwardRig is a frontend (not started: its one session is a signalConn) whose requests for
+// "chat" go over loopback RPC to a backend whose acceptor serves connections with
+// rpc.Server.ServeConn, so that no netpoll event loop (which allocates per read event) is on the
+// path.
+type forwardRig struct {
+	front, back *Server
+	conn        *signalConn
+	sess        *Session
+	sent        int64 // requests sent (owned by the caller of batch)
+}
+
+func newForwardRig(t testing.TB, register func(app *App)) *forwardRig {
+	t.Helper()
+	app, err := NewApp(AppConfig{})
+	requireNoError(t, err)
+	register(app)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	requireNoError(t, err)
+	infos := []ServerInfo{{ID: "connector-1", Type: "connector", Frontend: true, Host: "127.0.0.1", Port: 1},
+		{ID: "chat-1", Type: "chat", Host: "127.0.0.1", Port: ln.Addr().(*net.TCPAddr).Port}}
+	r := &forwardRig{}
+	r.front, err = app.NewClusterServer(infos[0], infos, WithConfig(testRPC(5*time.Second)))
+	requireNoError(t, err)
+	r.back, err = app.NewClusterServer(infos[1], infos, WithConfig(testRPC(5*time.Second)))
+	requireNoError(t, err)
+	go func() {
+		for {
+			nc, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go r.back.cluster.acceptr.ServeConn(nc)
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		requireNoError(t, r.front.Shutdown(ctx))
+		requireNoError(t, r.back.Shutdown(ctx))
+	})
+	r.conn = newSignalConn(1)
+	r.sess = r.front.open(r.conn)
+	requireNoError(t, r.front.Sessions().Bind(r.sess.ID(), "user-1"))
+	r.sess.Set("rid", "room-1")
+	return r
+}
+
+// roundTrip sends one request and waits for its response.
+func (r *forwardRig) roundTrip(msg []byte) { r.batch(msg, 1) }
+
+// batch sends n requests as one read batch and waits for their n responses.
+func (r *forwardRig) batch(msg []byte, n int) {
+	for range n {
+		r.front.data(r.sess, msg)
+	}
+	r.front.readBatchDone(r.sess)
+	r.sent += int64(n)
+	r.conn.wait(r.sent)
 }
