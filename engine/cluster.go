@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/shaddock-io/shaddock/hybrid"
 	"github.com/shaddock-io/shaddock/rpc"
@@ -358,6 +359,9 @@ func (s *Server) Start() error {
 		}
 	}
 	if frontend {
+		s.tmu.Lock()
+		s.clientLn = clientLn
+		s.tmu.Unlock()
 		hs, err := s.transport()
 		if err != nil {
 			clientLn.Close()
@@ -367,12 +371,15 @@ func (s *Server) Start() error {
 			return err
 		}
 		s.serveWG.Add(1)
+		stopped := make(chan struct{})
 		go func() {
 			defer s.serveWG.Done()
+			defer close(stopped) // sole closer
 			if err := hs.Serve(clientLn); err != nil && !errors.Is(err, hybrid.ErrServerClosed) {
 				s.log.Error("engine: client listener stopped", "server", s.cfg.ID, "err", err)
 			}
 		}()
+		waitServing(hs, stopped)
 	}
 	if rpcLn != nil {
 		s.tmu.Lock()
@@ -387,6 +394,20 @@ func (s *Server) Start() error {
 		}()
 	}
 	return nil
+}
+
+// waitServing waits until hs has applied netpoll's process-wide settings and serves (or Serve
+// returned). netpoll (v0.7.2) re-initialises its pollers when those settings change, and that is
+// not safe while another event loop of the process (an RPC acceptor) initialises them for the
+// first time; so the transport starts first.
+func waitServing(hs *hybrid.Server, stopped <-chan struct{}) {
+	for hs.Addr() == nil {
+		select {
+		case <-stopped:
+			return
+		case <-time.After(100 * time.Microsecond):
+		}
+	}
 }
 
 // closeCluster stops the acceptor and the mailboxes.

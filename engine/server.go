@@ -64,11 +64,12 @@ type Server struct {
 	channels *ChannelService
 	sched    scheduler.Scheduler
 
-	tmu     sync.Mutex     // guards hs, started, rpcLn
-	hs      *hybrid.Server // created by the first Serve
-	started bool           // Start was called
-	rpcLn   net.Listener   // the RPC acceptor's listener, once started
-	serveWG sync.WaitGroup // the goroutines Start began
+	tmu      sync.Mutex     // guards hs, started, rpcLn
+	hs       *hybrid.Server // created by the first Serve
+	started  bool           // Start was called
+	rpcLn    net.Listener   // the RPC acceptor's listener, once started
+	clientLn net.Listener   // the client listener, once started
+	serveWG  sync.WaitGroup // the goroutines Start began
 
 	cluster *cluster // nil unless created by NewClusterServer; read-only
 

@@ -76,15 +76,20 @@ func (s *Server) ListenAndServe() error {
 	return s.Serve(ln)
 }
 
-// Addr returns the listening address once serving, else nil.
+// Addr returns the client listening address once serving (or once Start returned), else nil.
 func (s *Server) Addr() net.Addr {
 	s.tmu.Lock()
-	hs := s.hs
+	hs, ln := s.hs, s.clientLn
 	s.tmu.Unlock()
-	if hs == nil {
-		return nil
+	if hs != nil {
+		if a := hs.Addr(); a != nil {
+			return a
+		}
 	}
-	return hs.Addr()
+	if ln != nil {
+		return ln.Addr()
+	}
+	return nil
 }
 
 // Transport returns the hybrid server once serving (for its Stats), else nil.
@@ -100,8 +105,16 @@ func (s *Server) Transport() *hybrid.Server {
 // and waits for the goroutines Start began.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.tmu.Lock()
-	hs := s.hs
+	hs, started := s.hs, s.started
+	s.started = true // a later Start fails
 	s.tmu.Unlock()
+	if !started { // the listeners given as options were never served
+		for _, ln := range []net.Listener{s.opts.clientLn, s.opts.rpcLn} {
+			if ln != nil {
+				ln.Close()
+			}
+		}
+	}
 	var err error
 	if hs != nil {
 		err = hs.Shutdown(ctx)

@@ -1,6 +1,8 @@
 // Package interop runs the OFFICIAL pomelo JS client — the browser client bundled in npm
 // pomelo@2.2.7, unchanged (official-client.js loads it into a Node vm with ws as its WebSocket) —
-// against the chat demo, started in-process on a free port.
+// against the chat demo: its connector and chat server started in this process on free ports
+// (interop.js: handshake, entry, echo, heartbeats; official-test.js, unchanged: two clients,
+// onAdd, chat.chatHandler.send and its onChat push through the chat server, the backend echo).
 //
 // Install the pinned dependencies (no lockfile is committed), then run the test:
 //
@@ -8,6 +10,5 @@
 //	SHADDOCK_INTEROP=1 go test ./interop/
 //
 // Without interop/node_modules the test skips, unless SHADDOCK_INTEROP=1 is set (scripts/test.sh
-// sets it after installing), in which case it fails. official-test.js needs the chat backend and is
-// kept for the RPC issue; it is not run yet.
+// sets it after installing), in which case it fails.
 package interop

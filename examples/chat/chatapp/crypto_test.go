@@ -1,13 +1,10 @@
 package chatapp
 
 import (
-	"context"
 	"encoding/json"
-	"log/slog"
 	"os"
 	"strconv"
 	"testing"
-	"time"
 
 	"github.com/shaddock-io/shaddock/internal/pomeloclient"
 )
@@ -26,26 +23,17 @@ func TestUseCrypto(t *testing.T) {
 		} `json:"cases"`
 	}
 	requireNoError(t, json.Unmarshal(data, &v))
-	d, err := New(Config{Files: os.DirFS("../config"), Addr: "127.0.0.1:0", UseCrypto: true,
-		Logger: slog.New(slog.DiscardHandler)})
-	requireNoError(t, err)
-	ln, err := d.Listen()
-	requireNoError(t, err)
-	go d.Serve(ln)
-	defer func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		d.Shutdown(ctx)
-	}()
+	d := startDemoConfig(t, Config{Files: os.DirFS("../config"), UseCrypto: true})
+	addr := d.Connector.Addr().String()
 	for _, tr := range transports {
 		// Without a key the handshake is refused.
-		c, err := pomeloclient.Dial(ln.Addr().String(), pomeloclient.Options{Transport: tr})
+		c, err := pomeloclient.Dial(addr, pomeloclient.Options{Transport: tr})
 		requireNoError(t, err)
 		hs, _ := c.Handshake(nil)
 		requireEqual(t, string(hs.Raw), `{"code":500}`)
 		c.Close()
 
-		c, err = pomeloclient.Dial(ln.Addr().String(), pomeloclient.Options{Transport: tr})
+		c, err = pomeloclient.Dial(addr, pomeloclient.Options{Transport: tr})
 		requireNoError(t, err)
 		defer c.Close()
 		_, err = c.Handshake(pomeloclient.HandshakeBody(`"rsa":`+string(v.RSA), nil))

@@ -41,27 +41,29 @@ func requireDeepEqual(t testing.TB, got, want any) {
 	}
 }
 
-// startDemo serves the demo on a free port until the test ends.
+// startDemo runs the demo's cluster (config/servers.json: a connector and a chat server) in
+// this process on free loopback ports until the test ends.
 func startDemo(t testing.TB, sched scheduler.Config, opts ...engine.ServerOption) *Demo {
 	t.Helper()
-	d, err := New(Config{Files: os.DirFS("../config"), Addr: "127.0.0.1:0", Scheduler: sched,
-		Logger: slog.New(slog.DiscardHandler)}, opts...)
+	return startDemoConfig(t, Config{Files: os.DirFS("../config"), Scheduler: sched}, opts...)
+}
+
+// startDemoConfig runs the cluster described by cfg (FreePorts and a discarding logger are
+// set) until the test ends.
+func startDemoConfig(t testing.TB, cfg Config, opts ...engine.ServerOption) *Demo {
+	t.Helper()
+	cfg.FreePorts = true
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	d, err := New(cfg, opts...)
 	requireNoError(t, err)
-	ln, err := d.Listen()
-	requireNoError(t, err)
-	done := make(chan error, 1)
-	go func() { done <- d.Serve(ln) }()
+	requireNoError(t, d.Start())
 	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		requireNoError(t, d.Shutdown(ctx))
-		if err := <-done; !errors.Is(err, hybrid.ErrServerClosed) {
-			t.Errorf("Serve: %v", err)
-		}
 	})
-	for d.Connector.Addr() == nil {
-		time.Sleep(time.Millisecond)
-	}
 	return d
 }
 
@@ -265,9 +267,9 @@ func TestEntryEchoAndRoom(t *testing.T) {
 			m = call(t, alice2, 1, "connector.entryHandler.entry", entryBody(t, d, "alice", rid))
 			requireEqual(t, hex.EncodeToString(m.Body), "08f403")
 
-			// The chat server type has no backend yet: {"code":500} through the forwarding path.
-			m = call(t, alice, 4, "chat.chatHandler.echo", []byte(`{}`))
-			requireEqual(t, string(m.Body), `{"code":500}`)
+			// Through the chat server: forwarded over RPC and answered.
+			m = call(t, alice, 4, "chat.chatHandler.echo", []byte(`{"x":2,"s":"backend echo"}`))
+			requireEqual(t, string(m.Body), `{"x":2,"s":"backend echo"}`)
 
 			// Notifies are never answered: the next response is the request's.
 			requireNoError(t, alice.Request(0, "connector.entryHandler.echo", []byte(`{"n":1}`)))
