@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/shaddock-io/shaddock/codec"
+	"github.com/shaddock-io/shaddock/rpc"
 )
 
 // FuzzData feeds arbitrary DATA bodies through the whole pipeline (dictionary, protobuf and
@@ -123,4 +124,79 @@ func FuzzValidJSON(f *testing.F) {
 			t.Fatalf("validJSON(%q) = %v, encoding/json says %v", b, got, want)
 		}
 	})
+}
+
+// FuzzSysRemotes feeds arbitrary bytes to every sys remote decoder: none may panic, and what
+// decodes re-encodes to the same bytes (forwardMessage's arguments and result; pack is
+// canonical and settings travel raw) or to a fixed point (the rest, whose maps re-encode with
+// sorted keys).
+func FuzzSysRemotes(f *testing.F) {
+	fa := forwardArgs{id: 9, route: "chat.h.send", body: []byte(`{"a":1}`), sid: 3, frontend: "c-1", uid: "u",
+		settings: appendSettingsMap(nil, map[string]any{"rid": "r", "n": 5, "l": []any{1.5, nil, "x"}})}
+	for _, a := range []rpc.Appender{&fa, &forwardOut{code: 501, msg: "m", body: []byte(`{}`)},
+		&exportList{{ID: 1, FrontendID: "f", UID: "u", Settings: map[string]any{"k": "v"}}},
+		&sessionOp{sid: 4, uid: "u", key: "k", value: map[string]any{"z": true, "a": int64(-3)}, reason: "bye"},
+		&uidList{"a", "b"}, &castArgs{route: "onX", msg: []byte(`{}`), binded: true, param: "red"}} {
+		b, err := a.AppendRPC(nil)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Add(appendPushArgsHeader(nil, "onChat", []byte(`{"msg":"hi"}`), 0))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var in forwardIn
+		if in.decode(b) == nil {
+			out := forwardArgs{id: in.id, typ: in.typ, route: string(in.route), body: in.body, sid: in.sid,
+				frontend: string(in.frontend), uid: string(in.uid), settings: in.settings}
+			again, _ := out.AppendRPC(nil)
+			if !bytes.Equal(again, b) && !(len(in.uid) == 0 && in.uid != nil) { // "" and nil both mean unbound
+				t.Fatalf("forwardMessage args %x re-encode as %x", b, again)
+			}
+			newBackendSession(nil, in.sid, "f", string(in.uid), in.settings)
+		}
+		var fr forwardRes
+		if fr.DecodeRPC(b) == nil {
+			again, _ := (&forwardOut{code: fr.code, msg: string(fr.msg), body: fr.body}).AppendRPC(nil)
+			if !bytes.Equal(again, b) {
+				t.Fatalf("forwardMessage result %x re-encodes as %x", b, again)
+			}
+		}
+		fixedPoint(t, "exports", b, new(exportList), func() rpc.Decoder { return new(exportList) })
+		fixedPoint(t, "sessionOp", b, new(sessionOp), func() rpc.Decoder { return new(sessionOp) })
+		fixedPoint(t, "uids", b, new(uidList), func() rpc.Decoder { return new(uidList) })
+		var p pushIn
+		if p.decode(b) == nil {
+			for i := 0; i < p.count; i++ {
+				p.uids.StringBytesUnsafe()
+			}
+			_ = p.uids.Done()
+		}
+		var c castIn
+		_ = c.decode(b)
+	})
+}
+
+// fixedPoint checks that a value decoded from b re-encodes to bytes that decode and re-encode to
+// themselves.
+func fixedPoint(t *testing.T, what string, b []byte, v interface {
+	rpc.Appender
+	rpc.Decoder
+}, fresh func() rpc.Decoder) {
+	t.Helper()
+	if v.DecodeRPC(b) != nil {
+		return
+	}
+	once, err := v.AppendRPC(nil)
+	if err != nil {
+		return
+	}
+	w := fresh()
+	if err := w.DecodeRPC(once); err != nil {
+		t.Fatalf("%s: re-encoding %x does not decode: %v", what, once, err)
+	}
+	twice, _ := w.(rpc.Appender).AppendRPC(nil)
+	if !bytes.Equal(once, twice) {
+		t.Fatalf("%s: %x re-encodes as %x, then %x", what, b, once, twice)
+	}
 }
