@@ -195,6 +195,27 @@ func mustStatus(t *testing.T, addr string) Status {
 	return st
 }
 
+// Frontends start first whatever the file order (netpoll's process-wide settings).
+func TestEmbeddedFrontendsFirst(t *testing.T) {
+	p := freePorts(t, 5)
+	all := serverList(t,
+		"chat", fmt.Sprintf(`{"id":"h1","host":"127.0.0.1","port":%d},{"id":"h2","host":"127.0.0.1","port":%d}`, p[0], p[1]),
+		"connector", fmt.Sprintf(`{"id":"c1","host":"127.0.0.1","port":%d,"clientPort":%d,"frontend":true}`, p[2], p[3]),
+		"gate", fmt.Sprintf(`{"id":"g1","host":"127.0.0.1","port":%d}`, p[4]))
+	log := &eventLog{}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	ready := make(chan struct{})
+	go func() {
+		done <- Run(ctx, nil, Options{Servers: all, NewServer: fakeFactory(log), Logger: quietLogger(), Ready: func() { close(ready) }})
+	}()
+	<-ready
+	requireDeepEqual(t, log.get(), []string{"new c1 of 4", "start c1", "new h1 of 4", "start h1", "new h2 of 4", "start h2",
+		"new g1 of 4", "start g1"})
+	cancel()
+	requireNoError(t, <-done)
+}
+
 func TestEmbeddedFilterAndContext(t *testing.T) {
 	all := embeddedServers(t)
 	log := &eventLog{}

@@ -59,8 +59,10 @@
 // Pdeathsig fires when the forking THREAD exits, so all forks happen on one goroutine locked to
 // its thread for the master's lifetime.
 //
-// An in-process server (Embedded, Single) is stopped with Shutdown and a StopTimeout deadline;
-// frontends first, then the rest.
+// In-process servers (Embedded, Single) start frontends first, then the rest, each group in
+// servers.json order (a frontend's transport sets netpoll's process-wide options, which must not
+// change while an RPC acceptor's event loop is being set up); they stop with Shutdown and a
+// StopTimeout deadline, frontends first too.
 //
 // # Control endpoint
 //

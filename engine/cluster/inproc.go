@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -49,10 +50,14 @@ func newInproc(opts *Options, sel []engine.ServerInfo) *inproc {
 	return p
 }
 
-// start creates and starts every server in order; on the first failure it stops the ones
-// started and returns the error.
+// start creates and starts every server, the frontends first, each group in servers.json
+// order; on the first failure it stops the ones started and returns the error. Frontends go
+// first because a frontend's transport applies netpoll's process-wide settings, which must not
+// change while another event loop (an RPC acceptor) is being set up (engine.Server.Start).
 func (p *inproc) start() error {
-	for _, m := range p.mems {
+	order := slices.Clone(p.mems)
+	slices.SortStableFunc(order, func(a, b *member) int { return cmpBool(b.info.Frontend, a.info.Frontend) })
+	for _, m := range order {
 		srv, err := p.opts.NewServer(m.info, p.opts.Servers)
 		if err == nil {
 			err = srv.Start()
@@ -72,6 +77,17 @@ func (p *inproc) start() error {
 			"rpc", m.info.RPCAddr(), "clients", clientAddr(m.info))
 	}
 	return nil
+}
+
+// cmpBool orders false before true.
+func cmpBool(a, b bool) int {
+	switch {
+	case a == b:
+		return 0
+	case a:
+		return 1
+	}
+	return -1
 }
 
 func clientAddr(si engine.ServerInfo) string {
