@@ -130,6 +130,7 @@ func (a *App) NewClusterServer(self ServerInfo, all []ServerInfo, opts ...Server
 	s.cluster = cl
 	if err := s.initCluster(); err != nil {
 		s.closeCluster()
+		_ = s.sched.Close()
 		return nil, err
 	}
 	return s, nil
@@ -284,7 +285,7 @@ func (cl *cluster) route(serverType string, p RouteParam) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if cl.byID[id] == nil {
+	if si := cl.byID[id]; si == nil || si.Type != serverType {
 		return "", fmt.Errorf("%w: route function for %q chose %q", ErrUnknownServer, serverType, id)
 	}
 	return id, nil

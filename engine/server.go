@@ -35,10 +35,11 @@ const AttackKickReason = "attack"
 // maxPooledBuf bounds the buffers a recycled Context keeps.
 const maxPooledBuf = 64 << 10
 
-// Server is one running server of an App. This version runs frontends: it holds the client
-// connections (through the hybrid transport), their sessions, the push scheduler and the local
-// channels, and runs the request pipeline for every message. Routes of other server types go to
-// the Forwarder.
+// Server is one running server of an App. A frontend holds the client connections (through the
+// hybrid transport), their sessions and the push scheduler, and runs the request pipeline for
+// every message; routes of other server types are forwarded (over RPC in a cluster, or to the
+// Forwarder). A backend (NewClusterServer with a non-frontend entry) runs the pipeline for the
+// requests frontends forward to it. Both hold channels and serve their type's remotes.
 //
 // All exported methods are safe for concurrent use.
 type Server struct {
