@@ -141,8 +141,9 @@ func TestClusterForward(t *testing.T) {
 }
 
 // Any RPC failure answers {"code":500} and never hangs: a backend that is not running (refused
-// connection), a handler that never answers (the call's timeout), a backend that goes away while
-// a request is pending.
+// connection) and a backend that goes away while a request is pending are answered at once, a
+// handler that never answers after the call's timeout. connector-1 has a 4 s RPC timeout (what
+// must not be waited for), connector-2 a 300 ms one.
 func TestClusterForwardFailures(t *testing.T) {
 	hold := make(chan func(*json.RawMessage, error), 4)
 	register := func(app *App) {
@@ -151,30 +152,34 @@ func TestClusterForwardFailures(t *testing.T) {
 		}))
 		mustHandle(t, Handle(app, "area.h.echo", echoRaw))
 	}
-	nodes := []node{{id: "connector-1", typ: "connector", frontend: true}, {id: "chat-1", typ: "chat"},
-		{id: "area-1", typ: "area", down: true}}
+	nodes := []node{{id: "connector-1", typ: "connector", frontend: true}, {id: "connector-2", typ: "connector", frontend: true},
+		{id: "chat-1", typ: "chat"}, {id: "area-1", typ: "area", down: true}}
 	e := startCluster(t, AppConfig{}, register, nodes, func(id string) []ServerOption {
-		if id == "connector-1" {
+		switch id {
+		case "connector-1":
+			return []ServerOption{WithConfig(testRPC(4 * time.Second))}
+		case "connector-2":
 			return []ServerOption{WithConfig(testRPC(300 * time.Millisecond))}
 		}
 		return nil
 	})
+	const soon = 2 * time.Second // well below connector-1's timeout
 	c, s := e.connect("connector-1")
-
 	start := time.Now()
 	requireEqual(t, e.ask(c, s, 1, "area.h.echo", `{}`), `{"code":500}`) // nothing listens
 	requireEqual(t, e.ask(c, s, 2, "gate.h.echo", `{}`), `{"code":500}`) // no server of the type
-	if d := time.Since(start); d > 250*time.Millisecond {
+	if d := time.Since(start); d > soon {
 		t.Fatalf("refused connection answered after %v, want at once", d)
 	}
+	c2, s2 := e.connect("connector-2")
 	start = time.Now()
-	requireEqual(t, e.ask(c, s, 3, "chat.h.hang", `{}`), `{"code":500}`) // the call times out
-	if d := time.Since(start); d < 250*time.Millisecond || d > 5*time.Second {
-		t.Fatalf("hanging backend answered after %v, want about the 300ms timeout", d)
+	requireEqual(t, e.ask(c2, s2, 1, "chat.h.hang", `{}`), `{"code":500}`) // the call times out
+	if d := time.Since(start); d < 250*time.Millisecond {
+		t.Fatalf("hanging backend answered after %v, before the 300ms timeout", d)
 	}
-	<-hold // the late reply is dropped
+	<-hold // its late reply is dropped
 	// The backend shuts down while a request is pending: answered at once, not after a timeout.
-	e.send(s, request(4, "chat.h.hang", `{}`))
+	e.send(s, request(3, "chat.h.hang", `{}`))
 	<-hold
 	start = time.Now()
 	go func() {
@@ -182,15 +187,19 @@ func TestClusterForwardFailures(t *testing.T) {
 		defer cancel()
 		_ = e.srv["chat-1"].Shutdown(ctx)
 	}()
-	msgs := c.waitMessages(t, 4)
-	requireEqual(t, string(msgs[3].Body), `{"code":500}`)
-	if d := time.Since(start); d > 250*time.Millisecond {
+	msgs := c.waitMessages(t, 3)
+	requireEqual(t, string(msgs[2].Body), `{"code":500}`)
+	if d := time.Since(start); d > soon {
 		t.Fatalf("pending request answered %v after the backend went away", d)
 	}
-	requireEqual(t, e.ask(c, s, 5, "chat.h.hang", `{}`), `{"code":500}`) // down now
-	st := e.srv["connector-1"].Stats()
-	requireEqual(t, st.ForwardErrors, uint64(5))
-	requireEqual(t, st.ErrorResponses, uint64(5))
+	start = time.Now()
+	requireEqual(t, e.ask(c, s, 4, "chat.h.hang", `{}`), `{"code":500}`) // down now
+	if d := time.Since(start); d > soon {
+		t.Fatalf("request to a stopped backend answered after %v", d)
+	}
+	requireEqual(t, e.srv["connector-1"].Stats().ForwardErrors, uint64(4))
+	requireEqual(t, e.srv["connector-1"].Stats().ErrorResponses, uint64(4))
+	requireEqual(t, e.srv["connector-2"].Stats().ForwardErrors, uint64(1))
 }
 
 // A backend acts on the frontend's real session through sessionRemote: bind, push, unbind,
@@ -597,4 +606,42 @@ func TestUserRemoteRouting(t *testing.T) {
 	lone := newEnv(t, AppConfig{}, nil, ServerConfig{})
 	_, err = where.Call(ctx, lone.srv, UID("u"), &echoArgs{})
 	requireErrorIs(t, err, ErrNotCluster)
+}
+
+// The Serial filter on a backend queues the forwarded requests of one session (named by its
+// frontend id and session id), and lets other sessions through.
+func TestBackendSerial(t *testing.T) {
+	var mu sync.Mutex
+	var order []string
+	release := make(chan struct{})
+	serial, err := NewSerial(SerialConfig{Timeout: 5 * time.Second})
+	requireNoError(t, err)
+	e := startCluster(t, AppConfig{}, func(app *App) {
+		requireNoError(t, app.Filter("chat", serial))
+		mustHandle(t, HandleAsync(app, "chat.h.step", func(ctx *Context, req *struct{ N string }, reply func(*struct{}, error)) {
+			mu.Lock()
+			order = append(order, req.N)
+			mu.Unlock()
+			if req.N == "a1" {
+				go func() { <-release; reply(&struct{}{}, nil) }()
+				return
+			}
+			reply(&struct{}{}, nil)
+		}))
+	}, oneBackend, nil)
+	ca, a := e.connect("connector-1")
+	cb, b := e.connect("connector-1")
+	e.send(a, request(1, "chat.h.step", `{"N":"a1"}`))
+	e.send(a, request(2, "chat.h.step", `{"N":"a2"}`)) // waits for a1
+	requireEqual(t, e.ask(cb, b, 1, "chat.h.step", `{"N":"b1"}`), `{}`)
+	mu.Lock()
+	requireDeepEqual(t, order, []string{"a1", "b1"})
+	mu.Unlock()
+	close(release)
+	msgs := ca.waitMessages(t, 2)
+	requireEqual(t, msgs[0].ID, uint32(1))
+	requireEqual(t, msgs[1].ID, uint32(2))
+	mu.Lock()
+	requireDeepEqual(t, order, []string{"a1", "b1", "a2"})
+	mu.Unlock()
 }
