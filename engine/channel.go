@@ -13,8 +13,8 @@ var ErrChannelDestroyed = errors.New("engine: channel destroyed")
 // ChannelRemote is set.
 var ErrNoChannelRemote = errors.New("engine: members on other frontends and no ChannelRemote")
 
-// ChannelRemote delivers channel pushes to members held by other frontends (the RPC layer's
-// channelRemote.pushMessage).
+// ChannelRemote delivers channel pushes to members held by other frontends, in place of the
+// cluster's channelRemote.pushMessage RPC (tests, custom transports).
 type ChannelRemote interface {
 	// PushMessage pushes msg on route to the uids held by frontend frontendID and returns the
 	// uids that had no session there.

@@ -99,8 +99,9 @@ type serverOptions struct {
 // ServerOption sets a hook on a Server.
 type ServerOption struct{ f func(*serverOptions) }
 
-// WithForwarder sets where requests for other server types go (the RPC layer). Without one they
-// are answered {"code":500}.
+// WithForwarder sets where requests for other server types go, instead of the cluster's
+// msgRemote.forwardMessage (tests, custom transports). A lone server without one answers them
+// {"code":500}.
 func WithForwarder(f Forwarder) ServerOption {
 	return ServerOption{func(o *serverOptions) { o.forwarder = f }}
 }
@@ -131,7 +132,8 @@ func OnSessionClosed(f func(s *Session, reason string)) ServerOption {
 	return ServerOption{func(o *serverOptions) { o.sessionHooks.closed = append(o.sessionHooks.closed, f) }}
 }
 
-// WithChannelRemote sets how channel pushes reach members on other frontends (the RPC layer).
+// WithChannelRemote sets how channel pushes reach members on other frontends, instead of the
+// cluster's channelRemote.pushMessage (tests, custom transports).
 func WithChannelRemote(r ChannelRemote) ServerOption {
 	return ServerOption{func(o *serverOptions) { o.channelRemote = r }}
 }

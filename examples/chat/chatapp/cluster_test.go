@@ -2,6 +2,7 @@ package chatapp
 
 import (
 	"context"
+	"errors"
 	"io/fs"
 	"os"
 	"sort"
@@ -165,4 +166,18 @@ func TestChatCluster(t *testing.T) {
 		requireEqual(t, body, `{"route":"onLeave","user":"bob"}`)
 	}
 	requireEqual(t, d.Server(home).Channels().Get(rid, false).UserAmount(), 2)
+
+	// The chat server kicks alice through her connector (sessionRemote.kickByUid): she gets a
+	// KICK package with the reason, and carol gets onLeave from the close hook.
+	requireNoError(t, d.Server(home).BackendSessions().KickByUID(context.Background(), "connector-server-1",
+		"alice*"+rid, "bye"))
+	_, err = alice.c.ReadMessage(true)
+	var kick *pomeloclient.KickError
+	if !errors.As(err, &kick) {
+		t.Fatalf("got %v, want a kick", err)
+	}
+	requireEqual(t, string(kick.Body), `{"reason":"bye"}`)
+	code, body = carol.push(t, d)
+	requireEqual(t, code, uint16(8))
+	requireEqual(t, body, `{"route":"onLeave","user":"alice"}`)
 }
