@@ -316,6 +316,14 @@ func (s *Server) RPCStation() *rpc.Station {
 	return s.cluster.station
 }
 
+// RPCServer returns the server's RPC acceptor (for its statistics), or nil.
+func (s *Server) RPCServer() *rpc.Server {
+	if s.cluster == nil {
+		return nil
+	}
+	return s.cluster.acceptr
+}
+
 // RPCAddr returns the address the RPC acceptor listens on once started, else nil.
 func (s *Server) RPCAddr() net.Addr {
 	s.tmu.Lock()
