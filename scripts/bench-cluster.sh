@@ -9,17 +9,27 @@
 # more with two connectors and two chat servers (the room spread over both connectors).
 #
 # Usage: bash scripts/bench-cluster.sh
-#   HOLD=10s        hold phase of each run
-#   CHAT_RATE=0.05  sends per second per member in the fan-out runs (x 1,000 members x 1,000
-#                   deliveries each: 0.05 is 50 sends/s, 50,000 deliveries/s offered)
-#   PORT_BASE=24000 ports used: PORT_BASE .. PORT_BASE+99 on 127.0.0.1
-#   OUT=dir         keep the loadgen JSON reports and server logs there (default: a temp dir)
+#   HOLD=10s          hold phase of each echo run
+#   CHAT_HOLD=30s     hold phase of each fan-out run
+#   CHAT_RATES="0.02 0.1"  sends per second per member in the fan-out runs, one run each (x 1,000
+#                     members x 1,000 deliveries per send: 0.02 offers 20,000 deliveries/s, 0.1
+#                     offers 100,000); joining the room makes the demo push ~500,000 onAdd during
+#                     the ramp (1,000 joins at -rate 200/s), so the fan-out line also reports the
+#                     onChat deliveries per second of the hold once its first 10 s are over
+#                     (needs python3)
+#   LAYOUTS="embedded multi multi2x2"  layouts to run (multi2x2 runs only the fan-out)
+#   RUNS="echo fanout"                 kinds of run
+#   PORT_BASE=24000   ports used: PORT_BASE .. PORT_BASE+99 on 127.0.0.1
+#   OUT=dir           keep the loadgen JSON reports and server logs there (default: a temp dir)
 # The machine is shared: the load average is printed before every run; compare runs made under
 # a similar load.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 hold=${HOLD:-10s}
-chat_rate=${CHAT_RATE:-0.05}
+chat_hold=${CHAT_HOLD:-30s}
+chat_rates=${CHAT_RATES:-0.02 0.1}
+layouts=${LAYOUTS:-embedded multi multi2x2}
+runs=${RUNS:-echo fanout}
 base=${PORT_BASE:-24000}
 work=$(mktemp -d)
 out=${OUT:-$work}
@@ -121,9 +131,32 @@ echo_runs() {
   run "$layout-echo-100x10" -scenario echo -route chat.chatHandler.echo -conns 100 -depth 10 -hold "$hold" -addr "$addr" -pids "$pids"
 }
 
+# steady NAME: onChat deliveries per second and push latency over the hold rows after its first
+# 10 s, from loadgen's per-second timeline.
+steady() {
+  command -v python3 >/dev/null || return 0
+  python3 - "$out/$1.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+rows = [x for x in r["timeline"] if x["phase"] == "hold"]
+rows = rows[10:-1]  # skip the first 10 s (onAdd backlog of the ramp) and the partial last row
+if rows:
+    secs = sum(x["seconds"] for x in rows)
+    print("   steady    %.0f onChat deliveries/s over %d s of the hold after its first 10 s; "
+          "push p50 %.0f..%.0f ms, p99 %.0f..%.0f ms per second" % (
+              sum(x["pushes"] for x in rows) / secs, secs,
+              min(x["push_p50_ms"] for x in rows), max(x["push_p50_ms"] for x in rows),
+              min(x["push_p99_ms"] for x in rows), max(x["push_p99_ms"] for x in rows)))
+PY
+}
+
 fanout_run() {
-  local layout=$1 addr=$2
-  run "$layout-chat-room1000" -scenario chat -conns 1000 -room 1000 -chat-rate "$chat_rate" -hold "$hold" -addr "$addr" -pids "$pids"
+  local layout=$1 addr=$2 rate
+  for rate in $chat_rates; do
+    run "$layout-chat-room1000-rate$rate" -scenario chat -conns 1000 -room 1000 -rate 200 -chat-rate "$rate" \
+      -hold "$chat_hold" -addr "$addr" -pids "$pids"
+    steady "$layout-chat-room1000-rate$rate"
+  done
 }
 
 echo "== machine: $(nproc) CPUs, $(uname -sr), $(go version | cut -d' ' -f3-), load average $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -131,19 +164,26 @@ echo "== machine: $(nproc) CPUs, $(uname -sr), $(go version | cut -d' ' -f3-), l
 write_config "$work/one" 1 1
 write_config "$work/two" 2 2
 
-start_cluster embedded "$work/one" embedded
-echo_runs embedded "127.0.0.1:$base"
-fanout_run embedded "127.0.0.1:$base"
-stop_cluster
+has() { [[ " $1 " == *" $2 "* ]]; }
 
-start_cluster multi "$work/one" master
-echo_runs multi "127.0.0.1:$base"
-fanout_run multi "127.0.0.1:$base"
-stop_cluster
-
-start_cluster multi2x2 "$work/two" master
-fanout_run multi2x2 "127.0.0.1:$base,127.0.0.1:$((base + 1))"
-stop_cluster
-
+for layout in $layouts; do
+  case $layout in
+  embedded) start_cluster embedded "$work/one" embedded ;;
+  multi) start_cluster multi "$work/one" master ;;
+  multi2x2) start_cluster multi2x2 "$work/two" master ;;
+  *) echo "unknown layout $layout" >&2; exit 1 ;;
+  esac
+  if has "$runs" echo && [ "$layout" != multi2x2 ]; then
+    echo_runs "$layout" "127.0.0.1:$base"
+  fi
+  if has "$runs" fanout; then
+    if [ "$layout" = multi2x2 ]; then
+      fanout_run "$layout" "127.0.0.1:$base,127.0.0.1:$((base + 1))"
+    else
+      fanout_run "$layout" "127.0.0.1:$base"
+    fi
+  fi
+  stop_cluster
+done
 echo
 echo "reports: $out (kept only when OUT is set)"
