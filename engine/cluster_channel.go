@@ -133,7 +133,9 @@ func waitPush(start func(done func([]string, error)) error) ([]string, error) {
 
 // push delivers job's groups in frontend-id order: the local group with one local push, each
 // other frontend with one ChannelRemote call or one channelRemote.pushMessage RPC carrying all
-// its uids and the message encoded once for all of them.
+// its uids and the message encoded once for all of them. A group that cannot be reached does not
+// stop the others; without done its failure is only logged (at Debug). The error returned is the
+// message's encoding error.
 func (cs *ChannelService) push(job *pushJob, route string, msg any, done func([]string, error)) error {
 	s := cs.srv
 	slices.SortFunc(job.groups, func(a, b pushGroup) int { return cmp.Compare(a.sid, b.sid) })
@@ -154,11 +156,13 @@ func (cs *ChannelService) push(job *pushJob, route string, msg any, done func([]
 			f, err := s.opts.channelRemote.PushMessage(g.sid, route, msg, slices.Clone(uids))
 			t.reportSync(uids, f, err)
 		case s.cluster != nil:
-			if err := cs.pushRemote(job, g.sid, route, msg, uids, t); err != nil {
-				if t == nil {
-					return err
-				}
+			err := cs.pushRemote(job, g.sid, route, msg, uids, t)
+			switch {
+			case err == nil:
+			case t != nil:
 				t.report(slices.Clone(uids), nil, err)
+			case errors.Is(err, ErrEncode):
+				return err // the message does not encode: no group can get it
 			}
 		default:
 			t.reportSync(uids, nil, ErrNoChannelRemote)

@@ -412,6 +412,15 @@ func TestChannelPushAcrossFrontends(t *testing.T) {
 	failed, err = ghost.PushMessage("onChat", json.RawMessage(`{}`))
 	requireErrorIs(t, err, ErrUnknownServer)
 	requireDeepEqual(t, failed, []string{"z"})
+	// An unreachable frontend does not keep the others from getting a push (none waits here).
+	requireNoError(t, ghost.Add("d", "connector-2"))
+	requireNoError(t, ghost.PushMessageAsync("onChat", json.RawMessage(`{"msg":"5"}`), nil))
+	waitFor(t, "the push next to an unreachable frontend", func() bool {
+		pushes := onChats(t, all[4].conn)
+		return len(pushes) == 4 && pushes[3] == `{"msg":"5"}`
+	})
+	// A message that does not encode is an error, and nothing is sent.
+	requireErrorIs(t, ghost.PushMessageAsync("onChat", func() {}, nil), ErrEncode)
 }
 
 // channelService.broadcast reaches every frontend of a type, with binded and the broadcast
