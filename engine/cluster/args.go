@@ -28,11 +28,12 @@ func ParseArgs(args []string) (map[string]string, error) {
 
 // serverArgs returns the key=value arguments naming si, as a pomelo master writes them: env,
 // then serverType and id, then every other field of the entry in key order. Strings are written
-// without quotes, other values as their JSON text.
+// without quotes, other values as their JSON text. A field whose name is empty or holds '=' or
+// a NUL byte cannot travel as key=value and is left out.
 func serverArgs(env string, si engine.ServerInfo) []string {
 	out := []string{"env=" + env, "serverType=" + si.Type, "id=" + si.ID}
 	for _, k := range slices.Sorted(maps.Keys(si.Raw)) {
-		if k == "id" || k == "serverType" || k == "env" {
+		if k == "id" || k == "serverType" || k == "env" || k == "" || strings.ContainsAny(k, "=\x00") {
 			continue
 		}
 		out = append(out, k+"="+argValue(si.Raw[k]))
