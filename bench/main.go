@@ -347,7 +347,7 @@ func (h *harness) runMatrix(matrix []scenario) []result {
 			results = append(results, result{sc: sc, failure: "interrupted"})
 			continue
 		}
-		if cur == nil || cur.layout != sc.layout {
+		if cur == nil || cur.layout != sc.layout || sc.fresh {
 			if cur != nil {
 				h.stopCluster(cur)
 				cur = nil

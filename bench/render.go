@@ -64,9 +64,13 @@ func renderSection(m machine, o options, results []result, took time.Duration) s
 	p("Layouts: *embedded* runs connector-server-1 and chat-server-1 in one process " +
 		"(`chat -config DIR -mode embedded`); *multi* runs a master and one process per server " +
 		"(`chat -config DIR -mode master`). DIR is a generated copy of examples/chat/config on free ports; " +
-		"the client heartbeat is the demo's 3 s. Server CPU is utime+stime of the server processes " +
+		"the client heartbeat is the demo's 3 s. Each idle run gets a newly started cluster, so its RSS " +
+		"growth is not hidden by memory freed after an earlier run. Server CPU is utime+stime of the server processes " +
 		"(from loadgen's `-pids` sampling of /proc) during the hold, summed over processes; loopback TCP " +
-		"charges part of each side's kernel work to the other (see loadgen/doc.go).\n\n")
+		"charges part of each side's kernel work to the other (see loadgen/doc.go). " +
+		"Fan-out: every entry pushes onAdd to the members already in the room, n²/2 pushes for n members, " +
+		"sent while the room fills; where those are still queued when the hold starts, the onChat pushes wait " +
+		"behind them, which shows as push latency in seconds and fewer deliveries than expected.\n\n")
 
 	p("### Summary\n\n| scenario | layout | load avg before | result | server CPU µs/unit | status |\n|---|---|---|---|---|---|\n")
 	for i := range results {
@@ -103,11 +107,16 @@ func renderResult(w *strings.Builder, r *result) {
 		for _, s := range rep.Servers {
 			rssEnd += s.RSSRampEnd
 		}
-		p("| conns (handshaken / target) | failed | dropped | open at hold end | handshakes/s | handshake p50 / p99 | heartbeats in / out | server CPU %% (hold) | server RSS at ramp end | server RSS per conn |\n")
-		p("|---|---|---|---|---|---|---|---|---|---|\n")
-		p("| %d / %d | %d | %d | %d | %.0f | — | %d / %d | %.1f%% | %s | %.0f B |\n\n",
+		p("| conns (handshaken / target) | failed | dropped | open at hold end | handshakes/s | handshake p50 / p99 | heartbeats in / out | server CPU %% (hold) | server CPU µs per conn-second | server RSS at ramp end | server RSS per conn |\n")
+		p("|---|---|---|---|---|---|---|---|---|---|---|\n")
+		perConnSec := 0.0
+		if rep.Conns.OpenAtHoldEnd > 0 && rep.Seconds.Hold > 0 {
+			perConnSec = secs * 1e6 / float64(rep.Conns.OpenAtHoldEnd) / rep.Seconds.Hold
+		}
+		p("| %d / %d | %d | %d | %d | %.0f | %s / %s | %d / %d | %.1f%% | %s | %s | %.0f B |\n\n",
 			rep.Conns.Handshaken, rep.Conns.Target, rep.Conns.Failed, rep.Conns.Dropped, rep.Conns.OpenAtHoldEnd,
-			rep.HandshakeRate, c["heartbeats_in"], c["heartbeats_out"], pct, fmtBytes(rssEnd), r.rssPerConn())
+			rep.HandshakeRate, ms(rep.HandshakeLat.P50), ms(rep.HandshakeLat.P99), c["heartbeats_in"], c["heartbeats_out"],
+			pct, fmtUS(perConnSec), fmtBytes(rssEnd), r.rssPerConn())
 	case kindChat:
 		p("| members | deliveries/s | delivered / expected | sends (accepted) | push p50 | p90 | p99 | p99.9 | max | errors | timeouts | drops | server CPU s (hold) | server CPU µs / delivery |\n")
 		p("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")

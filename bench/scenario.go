@@ -25,6 +25,7 @@ type scenario struct {
 	name, title string
 	layout      string
 	kind        string
+	fresh       bool // on a newly started cluster (idle: RSS growth is not hidden by memory freed earlier)
 	hold        time.Duration
 	args        []string // loadgen arguments besides -addr, -hold, -pids, -json, -quiet
 }
@@ -49,8 +50,8 @@ func scenarios(quick bool) []scenario {
 	}
 	const fe, be = "connector.entryHandler.echo", "chat.chatHandler.echo"
 	m := []scenario{
-		{name: "idle-tcp", title: fmt.Sprintf("Idle CCU, TCP, %d connections", idleN), kind: kindIdle, hold: idleHold, args: idle("tcp")},
-		{name: "idle-ws", title: fmt.Sprintf("Idle CCU, WebSocket, %d connections", idleN), kind: kindIdle, hold: idleHold, args: idle("ws")},
+		{name: "idle-tcp", title: fmt.Sprintf("Idle CCU, TCP, %d connections", idleN), kind: kindIdle, fresh: true, hold: idleHold, args: idle("tcp")},
+		{name: "idle-ws", title: fmt.Sprintf("Idle CCU, WebSocket, %d connections", idleN), kind: kindIdle, fresh: true, hold: idleHold, args: idle("ws")},
 		{name: "fe-echo-100x1", title: "Frontend echo (connector.entryHandler.echo), 100 conns × depth 1", kind: kindEcho, hold: hold, args: echo(fe, 100, 1)},
 		{name: "fe-echo-100x10", title: "Frontend echo (connector.entryHandler.echo), 100 conns × depth 10", kind: kindEcho, hold: hold, args: echo(fe, 100, 10)},
 		{name: "be-echo-1x1", title: "Backend echo (chat.chatHandler.echo), 1 conn × depth 1", kind: kindEcho, hold: hold, args: echo(be, 1, 1)},
@@ -155,6 +156,7 @@ type report struct {
 		OpenAtHoldEnd int64  `json:"open_at_hold_end"`
 	} `json:"conns"`
 	HandshakeRate float64           `json:"handshakes_per_sec"`
+	HandshakeLat  summary           `json:"handshake_latency"`
 	Counts        map[string]uint64 `json:"counts"`
 	Throughput    struct {
 		Responses float64 `json:"responses_per_sec"`
@@ -178,6 +180,7 @@ type summary struct {
 type serverReport struct {
 	PID         int     `json:"pid"`
 	CPUHold     float64 `json:"cpu_seconds_hold"`
+	CPUTotal    float64 `json:"cpu_seconds_total"`
 	CPUHoldPct  float64 `json:"cpu_pct_hold"`
 	RSSStart    int64   `json:"rss_start"`
 	RSSRampEnd  int64   `json:"rss_ramp_end"`
