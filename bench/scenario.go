@@ -45,8 +45,11 @@ func scenarios(quick bool) []scenario {
 	echo := func(route string, conns, depth int) []string {
 		return []string{"-scenario", "echo", "-route", route, "-conns", n(conns), "-depth", n(depth)}
 	}
+	// Members join at joinRate per second, so that the n²/2 onAdd pushes of a filling room are
+	// mostly sent by the end of the ramp and the hold measures onChat fan-out, not that backlog.
 	chat := func(members int) []string {
-		return []string{"-scenario", "chat", "-conns", n(members), "-room", n(members), "-chat-rate", chatRate, "-rate", "2000"}
+		joinRate := max(members/20, 50)
+		return []string{"-scenario", "chat", "-conns", n(members), "-room", n(members), "-chat-rate", chatRate, "-rate", n(joinRate)}
 	}
 	const fe, be = "connector.entryHandler.echo", "chat.chatHandler.echo"
 	m := []scenario{
