@@ -36,7 +36,6 @@ const (
 	DefaultMaxQueuePackages       = 4096
 	DefaultWriteTimeout           = 10 * time.Second
 	DefaultNetpollBufferSize      = 128
-	DefaultNetpollPollers         = 1
 )
 
 // Config configures a Server. The zero value is valid: it listens on DefaultAddr for TCP and
@@ -112,17 +111,22 @@ type Config struct {
 	// (netpoll's own defaults, 8 KiB and 4 KiB, cost up to 12 KiB per idle connection).
 	NetpollBufferSize int
 
-	// WorkerPool runs each read batch (decoding, Handler calls, the batch's flush) on a goroutine
-	// from netpoll's worker pool. The zero value runs it inline on the netpoll poller goroutine
-	// that read the bytes, once a TCP or WebSocket connection is WORKING: no goroutine hand-off
-	// and no wake-up per batch, but a Handler that blocks then stalls every connection of that
-	// poller (see Handler). Handshakes (Handler.Handshake and Open), TLS connections and closing
-	// connections always run on a worker goroutine. Per Server.
-	WorkerPool bool
+	// Inline runs the read batches of WORKING TCP and WebSocket connections (decoding, Handler
+	// calls, the batch's flush) on the netpoll poller goroutine that read the bytes, instead of
+	// handing each batch to a goroutine of netpoll's worker pool (the zero value, netpoll's own
+	// model). It saves the hand-off, but each poller then runs its connections' Handler calls one
+	// after the other: a Handler that blocks stalls them all, and the server uses at most
+	// NetpollPollers cores for Handler work (so NetpollPollers defaults to GOMAXPROCS here). It
+	// also costs a second read system call for most batches that do not fit what is left of
+	// netpoll's read buffer node (NetpollBufferSize; netpoll only grows it from worker tasks).
+	// Handshakes (Handler.Handshake and Open), TLS connections and closing connections always
+	// run on a worker. Per Server; see netpoll.go and the measurements in doc.go.
+	Inline bool
 
 	// NetpollPollers is the number of netpoll poller goroutines (epoll loops) of the PROCESS:
 	// the first Server started in a process applies it, once; later servers cannot change it.
-	// 0 means DefaultNetpollPollers.
+	// 0 keeps netpoll's default, GOMAXPROCS/20 + 1 (one poller up to 19 cores), unless that
+	// first Server is Inline: then GOMAXPROCS.
 	NetpollPollers int
 
 	// Logger receives the server's logs. Per-connection problems are logged at Debug, so that a
@@ -213,10 +217,10 @@ func (c *Config) settings() settings {
 		overflow:         c.Overflow,
 		writeTimeout:     orDefault(c.WriteTimeout, DefaultWriteTimeout),
 		nagle:            c.Nagle,
-		inline:           !c.WorkerPool,
+		inline:           c.Inline,
 		maxConns:         c.MaxConns,
 		netpollBuffer:    orDefault(c.NetpollBufferSize, DefaultNetpollBufferSize),
-		netpollPollers:   orDefault(c.NetpollPollers, DefaultNetpollPollers),
+		netpollPollers:   c.NetpollPollers,
 	}
 	s.maxBodyPre = orDefault(c.MaxBodyBeforeHandshake, min(DefaultMaxBodyBeforeHandshake, s.maxBody))
 	s.wsMaxFrame = orDefault(c.WSMaxFrameSize, s.maxBody+codec.HeaderSize)

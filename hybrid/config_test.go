@@ -35,6 +35,7 @@ func TestConfigValidate(t *testing.T) {
 		{Overflow: 7},
 		{WriteTimeout: -1},
 		{NetpollBufferSize: -1},
+		{NetpollPollers: -1},
 		{CertFile: "x.pem"},
 		{TLS: &tls.Config{}},
 		{Blacklist: []string{"not an ip"}},

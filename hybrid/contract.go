@@ -13,10 +13,10 @@ import (
 
 // Handler is implemented by the application layer. The transport calls it from the goroutine that
 // is reading the connection: calls for one connection never overlap, calls for different
-// connections may run in parallel. Data and ReadBatchDone of a WORKING TCP or WebSocket
-// connection run by default on a netpoll poller goroutine, which serves many connections
-// (Config.WorkerPool moves them to worker goroutines): a Handler must not block (do slow work
-// elsewhere and answer later through Conn.Send; Conn methods never block).
+// connections may run in parallel, on goroutines of netpoll's worker pool; with Config.Inline,
+// Data and ReadBatchDone of a WORKING TCP or WebSocket connection run on a netpoll poller
+// goroutine, which serves many connections. A Handler must not block (do slow work elsewhere and
+// answer later through Conn.Send; Conn methods never block).
 type Handler interface {
 	// Handshake is called once per connection with the client's handshake request, before any
 	// response is written. It returns what goes into the response: the handshake-time options

@@ -60,9 +60,8 @@
 // # Goroutines
 //
 // netpoll's poller reads sockets into per-connection buffers and runs OnRequest when bytes
-// arrive. Once a TCP or WebSocket connection is WORKING, that task runs inline on the poller
-// goroutine (no hand-off, no wake-up); before, for TLS, and with Config.WorkerPool, it runs on a
-// goroutine of netpoll's worker pool (netpoll.go). OnRequest decodes every whole unit in place
+// arrive, on a goroutine of netpoll's worker pool; with Config.Inline, once a TCP or WebSocket
+// connection is WORKING, on the poller goroutine itself (no hand-off; netpoll.go). OnRequest decodes every whole unit in place
 // from one view of the buffered bytes, calls the Handler, ends the batch with one
 // Handler.ReadBatchDone and one flush, and returns with netpoll's buffer EMPTY: an incomplete unit
 // at the end is copied to the connection's tail (a pooled buffer) and completed by a later read;

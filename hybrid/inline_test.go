@@ -17,14 +17,14 @@ import (
 // These tests cover how read batches are dispatched (netpoll.go): inline on the poller or on a
 // worker, and the two hazards of inline execution, waiting for bytes and closing.
 
-// dispatchModes runs f with the default dispatch (inline) and with Config.WorkerPool.
+// dispatchModes runs f with the default dispatch (worker pool) and with Config.Inline.
 func dispatchModes(t *testing.T, f func(t *testing.T, cfg Config)) {
-	for _, worker := range []bool{false, true} {
-		name := "inline"
-		if worker {
-			name = "worker-pool"
+	for _, inline := range []bool{false, true} {
+		name := "worker-pool"
+		if inline {
+			name = "inline"
 		}
-		t.Run(name, func(t *testing.T) { f(t, Config{WorkerPool: worker}) })
+		t.Run(name, func(t *testing.T) { f(t, Config{Inline: inline}) })
 	}
 }
 
@@ -34,8 +34,8 @@ func onPoller() bool {
 	return bytes.Contains(buf[:runtime.Stack(buf[:], false)], []byte("netpoll.(*defaultPoll).Wait"))
 }
 
-// TestDispatch: with the default configuration, DATA is handed over on the poller goroutine that
-// read it; with WorkerPool, and for the handshake always, on another goroutine.
+// TestDispatch: with Config.Inline, DATA is handed over on the poller goroutine that read it;
+// by default, and for the handshake always, on another goroutine.
 func TestDispatch(t *testing.T) {
 	dispatchModes(t, func(t *testing.T, cfg Config) {
 		h := echoHandler()
@@ -61,9 +61,9 @@ func TestDispatch(t *testing.T) {
 			readResponse(t, c, 1)
 		}
 		requireEqual(t, hsOnPoller.Load(), int32(0), "handshakes on the poller")
-		want := int32(2)
-		if cfg.WorkerPool {
-			want = 0
+		want := int32(0)
+		if cfg.Inline {
+			want = 2
 		}
 		requireEqual(t, dataOnPoller.Load(), want, "DATA on the poller")
 	})
@@ -250,7 +250,7 @@ func TestStraddlingPackages(t *testing.T) {
 			size := func(id uint32) int { return 4000 - int(id)*37 }
 			for id := uint32(1); id <= 20; id++ {
 				if id == 1 {
-					h.next(t, "open") // WORKING: the next batch runs inline (unless WorkerPool)
+					h.next(t, "open") // WORKING: with Inline, the next batch runs inline
 				}
 				body := bytes.Repeat([]byte{'a' + byte(id)}, size(id))
 				requireNoError(t, c.Request(id, "a.b.c", body), "request")
@@ -262,7 +262,7 @@ func TestStraddlingPackages(t *testing.T) {
 			}
 		}
 		direct := s.Stats().ReadsDirect.Load()
-		if cfg.WorkerPool {
+		if !cfg.Inline {
 			requireEqual(t, direct, uint64(0), "direct reads on a worker")
 		} else if direct == 0 {
 			t.Fatal("no direct read completed a package inline")

@@ -2,6 +2,7 @@ package hybrid
 
 import (
 	"context"
+	"runtime"
 	"sync"
 
 	"github.com/bytedance/gopkg/util/gopool"
@@ -13,10 +14,16 @@ import (
 // once (netpoll reads them without synchronisation when it creates pollers and connections).
 //
 // The Runner installed here (runTask) runs a hybrid connection's task inline, on the poller
-// goroutine that read the bytes, when its Server allows it (Config.WorkerPool false) and the
-// connection is a classified TCP or WebSocket connection; every other task, including those of
+// goroutine that read the bytes, when its Server asks for it (Config.Inline) and the
+// connection is a WORKING TCP or WebSocket connection; every other task, including those of
 // other netpoll users in the process (package rpc), goes to the worker pool netpoll uses by
 // default (bytedance gopool). So the choice is per Server, and other users see no change.
+//
+// Inline is not the default because it did not pay on the 2-core machine the numbers in doc.go
+// come from: it saves the hand-off to a worker, but netpoll grows a connection's read buffer
+// node only from a worker task (connection.Release needs the FDOperator that the poller holds
+// while an inline task runs), so inline reads stay at NetpollBufferSize and most batches longer
+// than what is left of that node take a second read (readMore). Both roughly cancel out.
 //
 // Inline execution has two hazards, both inside netpoll, and the transport avoids both:
 //
@@ -56,9 +63,13 @@ func (s *Server) tuneNetpoll() {
 	netpollOnce.Do(func() {
 		n := s.set.netpollBuffer
 		netpoll.LinkBufferCap = n
+		pollers := s.set.netpollPollers
+		if pollers == 0 && s.set.inline {
+			pollers = runtime.GOMAXPROCS(0) // Handler work runs on the pollers
+		}
 		err := netpoll.Configure(netpoll.Config{
 			BufferSize:  n,
-			PollerNum:   s.set.netpollPollers,
+			PollerNum:   pollers,
 			Runner:      runTask,
 			LoadBalance: netpoll.RoundRobin,
 		})

@@ -7,12 +7,18 @@ import (
 	"unsafe"
 )
 
-// writev writes iov to the non-blocking socket fd with one system call and returns the bytes
+// writev writes iov to the non-blocking socket fd with one system call (write or writev) and returns the bytes
 // written: 0 when the socket buffer is full (EAGAIN). The call cannot block, so it is made raw,
 // without telling the scheduler, as netpoll makes its own.
 func writev(fd int, iov []syscall.Iovec) (int, error) {
 	for {
-		n, _, e := syscall.RawSyscall(syscall.SYS_WRITEV, uintptr(fd), uintptr(unsafe.Pointer(&iov[0])), uintptr(len(iov)))
+		var n uintptr
+		var e syscall.Errno
+		if len(iov) == 1 { // write(2) spares the kernel the iovec copy
+			n, _, e = syscall.RawSyscall(syscall.SYS_WRITE, uintptr(fd), uintptr(unsafe.Pointer(iov[0].Base)), uintptr(iov[0].Len))
+		} else {
+			n, _, e = syscall.RawSyscall(syscall.SYS_WRITEV, uintptr(fd), uintptr(unsafe.Pointer(&iov[0])), uintptr(len(iov)))
+		}
 		switch e {
 		case 0:
 			return int(n), nil

@@ -20,6 +20,10 @@ func runCmd(args []string) error {
 	hold := fs.Duration("hold", 30*time.Second, "how long all connections are held before measuring")
 	buf := fs.Int("buffer", 0, "server Config.NetpollBufferSize (0 = default)")
 	profile := fs.String("heapprofile", "", "write the server's heap profile here at the end")
+	inline := fs.Bool("inline", false, "server Config.Inline")
+	pollers := fs.Int("pollers", 0, "server Config.NetpollPollers (0 = default)")
+	gogc := fs.Int("gogc", 0, "server debug.SetGCPercent (0 = GOGC as it is)")
+	memLimit := fs.Int64("memlimit", 0, "server debug.SetMemoryLimit in bytes (0 = none)")
 	fs.Parse(args)
 
 	self, err := os.Executable()
@@ -30,6 +34,8 @@ func runCmd(args []string) error {
 	if *profile != "" {
 		srvArgs = append(srvArgs, "-memprofilerate", "1")
 	}
+	srvArgs = append(srvArgs, "-inline="+strconv.FormatBool(*inline), "-pollers", strconv.Itoa(*pollers),
+		"-gogc", strconv.Itoa(*gogc), "-memlimit", strconv.FormatInt(*memLimit, 10))
 	srv := exec.Command(self, srvArgs...)
 	srv.Stderr = os.Stderr
 	srvIn, _ := srv.StdinPipe()
@@ -101,6 +107,7 @@ func runCmd(args []string) error {
 	per := float64(after.RSS-before.RSS) / float64(*n)
 	printJSON(map[string]any{
 		"transport": *transport, "connections": *n, "heartbeat": hb.String(), "hold": hold.String(),
+		"buffer": *buf, "inline": *inline, "pollers": *pollers, "gogc": *gogc, "memlimit": *memLimit,
 		"connect_time": connected.Round(time.Millisecond).String(),
 		"rss_before":   before.RSS, "rss_after": after.RSS, "rss_per_conn": int64(per),
 		"heap_inuse_per_conn": int64(float64(after.HeapInuse-before.HeapInuse) / float64(*n)),

@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"runtime/pprof"
 	"strings"
 	"time"
@@ -30,14 +31,26 @@ func serverCmd(args []string) error {
 	hb := fs.Duration("heartbeat", 3*time.Second, "heartbeat interval (whole seconds; 0 = off)")
 	buf := fs.Int("buffer", 0, "Config.NetpollBufferSize (0 = the package default)")
 	rate := fs.Int("memprofilerate", 0, "runtime.MemProfileRate (0 = Go's default); 1 records every allocation")
+	inline := fs.Bool("inline", false, "Config.Inline: run read batches on the netpoll pollers")
+	pollers := fs.Int("pollers", 0, "Config.NetpollPollers (0 = the package default)")
+	gogc := fs.Int("gogc", 0, "debug.SetGCPercent (0 = leave GOGC as it is)")
+	memLimit := fs.Int64("memlimit", 0, "debug.SetMemoryLimit in bytes (0 = none)")
 	fs.Parse(args)
 	if *rate > 0 {
 		runtime.MemProfileRate = *rate
+	}
+	if *gogc != 0 {
+		debug.SetGCPercent(*gogc)
+	}
+	if *memLimit > 0 {
+		debug.SetMemoryLimit(*memLimit)
 	}
 
 	s, err := hybrid.NewServer(hybrid.Config{
 		Heartbeat:         *hb,
 		NetpollBufferSize: *buf,
+		Inline:            *inline,
+		NetpollPollers:    *pollers,
 		HandshakeTimeout:  time.Minute,
 		Logger:            slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	}, idleHandler{})
