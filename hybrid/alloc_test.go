@@ -51,7 +51,7 @@ func TestAllocReadPath(t *testing.T) {
 						}
 					}
 					if c.tail != nil {
-						t.Fatalf("tail of %d bytes after whole packages", len(c.tail))
+						t.Fatalf("tail of %d bytes after whole packages", len(c.tail.b))
 					}
 					c.mu.Lock()
 					c.releaseOutLocked() // what a flush does with the queue's buffer

@@ -56,13 +56,12 @@ type Conn struct {
 	// (so after Handshake, they do not change).
 	transport Transport
 	mode      readMode
-	inTLS     bool   // classifying the plaintext inside TLS
-	headroom  uint8  // bytes reserved in front of outbound buffers for a WebSocket frame header
-	stopRead  bool   // the reader stops: the connection closes once its queue is flushed
-	counted   bool   // counted in Stats.ClassifiedConns
-	opened    bool   // Handshake was called: Closed will be
-	tailNeed  int32  // bytes tail must hold before the unit in it can be decoded
-	tail      []byte // an incomplete unit taken out of netpoll's buffer (pooled; nil when none)
+	inTLS     bool  // classifying the plaintext inside TLS
+	headroom  uint8 // bytes reserved in front of outbound buffers for a WebSocket frame header
+	stopRead  bool  // the reader stops: the connection closes once its queue is flushed
+	counted   bool  // counted in Stats.ClassifiedConns
+	opened    bool  // Handshake was called: Closed will be
+	tail      *tail // an incomplete unit taken out of netpoll's buffer (pooled; nil when none)
 	ws        *wsReader
 	pub       *rsa.PublicKey
 	value     any // the engine's slot; see SetValue

@@ -142,12 +142,25 @@ func (c *Conn) endBatch(b *batch) {
 	c.Flush()
 }
 
+// tail is an incomplete unit taken out of netpoll's buffer, until the rest arrives. Tails are
+// pooled (Server.tails), their buffers come from bufPools; a connection holds one only while a
+// unit straddles two reads.
+type tail struct {
+	b    []byte // the bytes so far
+	need int    // bytes b must hold before the unit can be decoded (more than len(b))
+}
+
 // moveToTail moves what in holds, the start of a unit of need bytes, to c.tail.
 // Reader only.
 func (c *Conn) moveToTail(in *input, need int) {
+	t, _ := c.srv.tails.Get().(*tail)
+	if t == nil {
+		t = new(tail)
+	}
 	n := in.Len()
-	c.tail = append(c.srv.bufs.get(max(n, min(need, outClass1))), in.b...)
-	c.tailNeed = int32(need)
+	t.b = append(c.srv.bufs.get(max(n, min(need, outClass1))), in.b...)
+	t.need = need
+	c.tail = t
 	in.Skip(n)
 }
 
@@ -158,9 +171,10 @@ func (c *Conn) moveToTail(in *input, need int) {
 // Reader only.
 func (c *Conn) fillTail(in *input, b *batch) {
 	for c.tail != nil && !c.readDone() && c.mode != modeTLS {
-		want := int(c.tailNeed) - len(c.tail)
+		t := c.tail
+		want := t.need - len(t.b)
 		if c.mode == modeSniff || c.mode == modeUpgrade {
-			want = max(want, c.upgradeLimit()-len(c.tail))
+			want = max(want, c.upgradeLimit()-len(t.b))
 		}
 		take := min(want, in.Len())
 		if take <= 0 {
@@ -168,19 +182,19 @@ func (c *Conn) fillTail(in *input, b *batch) {
 		}
 		c.appendTail(in.Peek(take))
 		in.Skip(take)
-		if len(c.tail) < int(c.tailNeed) {
+		if len(t.b) < t.need {
 			return // in is empty
 		}
-		t := input{c.tail}
-		need := c.process(&t, b)
+		rest := input{t.b}
+		need := c.process(&rest, b)
 		switch {
-		case t.Len() == 0:
+		case rest.Len() == 0:
 			c.releaseTail()
 		case need > 0:
-			c.tail = c.tail[:copy(c.tail, t.b)]
-			c.tailNeed = int32(need)
+			t.b = t.b[:copy(t.b, rest.b)]
+			t.need = need
 		default: // stopped, or TLS: what is left stays for serveTLS
-			c.tail = c.tail[:copy(c.tail, t.b)]
+			t.b = t.b[:copy(t.b, rest.b)]
 			return
 		}
 	}
@@ -189,20 +203,23 @@ func (c *Conn) fillTail(in *input, b *batch) {
 // appendTail appends p to c.tail, moving to a larger pooled buffer when needed.
 // Reader only.
 func (c *Conn) appendTail(p []byte) {
-	if cap(c.tail)-len(c.tail) < len(p) {
-		nb := append(c.srv.bufs.get(len(c.tail)+len(p)), c.tail...)
-		c.srv.bufs.put(c.tail)
-		c.tail = nb
+	t := c.tail
+	if cap(t.b)-len(t.b) < len(p) {
+		nb := append(c.srv.bufs.get(len(t.b)+len(p)), t.b...)
+		c.srv.bufs.put(t.b)
+		t.b = nb
 	}
-	c.tail = append(c.tail, p...)
+	t.b = append(t.b, p...)
 }
 
-// releaseTail returns c.tail to the pool.
+// releaseTail returns c.tail and its buffer to their pools.
 // Reader only (or after the reader has returned, at close).
 func (c *Conn) releaseTail() {
-	if c.tail != nil {
-		c.srv.bufs.put(c.tail)
-		c.tail, c.tailNeed = nil, 0
+	if t := c.tail; t != nil {
+		c.srv.bufs.put(t.b)
+		*t = tail{}
+		c.srv.tails.Put(t)
+		c.tail = nil
 	}
 }
 

@@ -24,11 +24,12 @@ func (t *tlsSocket) Read(p []byte) (int, error) {
 	if c.tail == nil {
 		return t.Connection.Read(p)
 	}
-	n := copy(p, c.tail)
-	if n == len(c.tail) {
+	tb := c.tail.b
+	n := copy(p, tb)
+	if n == len(tb) {
 		c.releaseTail()
 	} else {
-		c.tail = c.tail[:copy(c.tail, c.tail[n:])]
+		c.tail.b = tb[:copy(tb, tb[n:])]
 	}
 	return n, nil
 }

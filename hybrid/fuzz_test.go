@@ -166,8 +166,8 @@ func feed(t *testing.T, data []byte, pieces []byte) feedResult {
 		if lb.Len() != 0 {
 			t.Fatalf("%d bytes left in netpoll's buffer", lb.Len())
 		}
-		if c.tail != nil && len(c.tail) >= int(c.tailNeed) {
-			t.Fatalf("reader stalls: the tail holds %d bytes and needs %d", len(c.tail), c.tailNeed)
+		if c.tail != nil && len(c.tail.b) >= c.tail.need {
+			t.Fatalf("reader stalls: the tail holds %d bytes and needs %d", len(c.tail.b), c.tail.need)
 		}
 		lb.Release()
 	}

@@ -40,6 +40,7 @@ type Server struct {
 	blacklist  atomic.Pointer[blacklist]
 	stats      Stats
 	bufs       bufPools
+	tails      sync.Pool // *tail
 	nextID     atomic.Uint64
 	wheel      *wheel.Wheel[*Conn]
 	closed     atomic.Bool    // set once by Shutdown

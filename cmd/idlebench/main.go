@@ -67,6 +67,7 @@ type status struct {
 	HBIn       uint64 `json:"packages_in"`
 	HBOut      uint64 `json:"packages_out"`
 	Timeouts   uint64 `json:"heartbeat_timeouts"`
+	CPU        int64  `json:"cpu_ns"` // user + system CPU time of the process (getrusage)
 }
 
 // readRSS returns the resident set size of process pid ("self" for this one), in bytes.

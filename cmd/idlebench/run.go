@@ -116,8 +116,10 @@ func runCmd(args []string) error {
 		"idle_alloc_bytes_per_conn_per_s": float64(after.TotalAlloc-held.TotalAlloc) / float64(*n) / hold.Seconds(),
 		"idle_mallocs_per_heartbeat":      float64(after.Mallocs-held.Mallocs) / float64(max(1, after.HBIn-held.HBIn)),
 		"idle_gcs":                        after.NumGC - held.NumGC,
+		"idle_cpu_us_per_heartbeat":       float64(after.CPU-held.CPU) / 1e3 / float64(max(1, after.HBIn-held.HBIn)),
 	})
-	fmt.Fprintf(os.Stderr, "%s: %d connections, RSS %d -> %d bytes: %.0f bytes per idle connection (live heap after GC: %d per connection)\n",
-		*transport, *n, before.RSS, after.RSS, per, (int64(gcd.HeapAlloc)-int64(before.HeapAlloc))/int64(*n))
+	fmt.Fprintf(os.Stderr, "%s: %d connections, RSS %d -> %d bytes: %.0f bytes per idle connection (live heap after GC: %d per connection; %d GCs and %.1f us of CPU per heartbeat while idle)\n",
+		*transport, *n, before.RSS, after.RSS, per, (int64(gcd.HeapAlloc)-int64(before.HeapAlloc))/int64(*n),
+		after.NumGC-held.NumGC, float64(after.CPU-held.CPU)/1e3/float64(max(1, after.HBIn-held.HBIn)))
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"runtime/debug"
 	"runtime/pprof"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/shaddock-io/shaddock/hybrid"
@@ -90,6 +91,8 @@ func serverStatus(s *hybrid.Server) status {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	rss, _ := readRSS("self")
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	st := s.Stats()
 	return status{
 		Conns: s.Len(), Working: st.ClassifiedConns.Load(), RSS: rss,
@@ -97,6 +100,7 @@ func serverStatus(s *hybrid.Server) status {
 		Goroutines: runtime.NumGoroutine(),
 		TotalAlloc: ms.TotalAlloc, Mallocs: ms.Mallocs, NumGC: ms.NumGC,
 		HBIn: st.PackagesIn.Load(), HBOut: st.PackagesOut.Load(), Timeouts: st.HeartbeatTimeouts.Load(),
+		CPU: ru.Utime.Nano() + ru.Stime.Nano(),
 	}
 }
 
