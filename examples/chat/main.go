@@ -59,6 +59,8 @@ type flags struct {
 	buffered                              time.Duration
 	cpuProfile                            string
 	quiet, noControl                      bool
+	admin                                 string // admin endpoint address, "" = off
+	adminRemote                           bool
 	kv                                    map[string]string // pomelo-style key=value arguments
 	clientLn                              net.Listener      // opened for -addr
 }
@@ -75,6 +77,8 @@ func parseFlags(args []string) (*flags, error) {
 	fs.DurationVar(&f.buffered, "buffered", 0, "use the buffered push scheduler with this flush interval (0: direct)")
 	fs.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile of this process to this file until exit")
 	fs.BoolVar(&f.quiet, "quiet", false, "log warnings and errors only")
+	fs.StringVar(&f.admin, "admin", "", "serve pprof, /metrics and the dashboard on this address, e.g. 127.0.0.1:9100 (embedded and server modes; empty: off)")
+	fs.BoolVar(&f.adminRemote, "admin-remote", false, "allow a non-loopback -admin address")
 	fs.BoolVar(&f.noControl, "no-control", false, "do not serve the control endpoint on master.json's port")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -122,6 +126,21 @@ func run(args []string) error {
 			return err
 		}
 		defer pprof.StopCPUProfile()
+	}
+	adm, err := newAdminEndpoint(f, app, log)
+	if err != nil {
+		return err
+	}
+	if adm != nil {
+		opts.NewServer = adm.newServer(app, opts.ServerOptions)
+		if err := adm.start(); err != nil {
+			return err
+		}
+		defer func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			_ = adm.shutdown(ctx)
+		}()
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
