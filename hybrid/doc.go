@@ -60,8 +60,10 @@
 // # Goroutines
 //
 // netpoll's poller reads sockets into per-connection buffers and runs OnRequest when bytes
-// arrive, on a goroutine of netpoll's worker pool; with Config.Inline, once a TCP or WebSocket
-// connection is WORKING, on the poller goroutine itself (no hand-off; netpoll.go). OnRequest decodes every whole unit in place
+// arrive: for a classified TCP or WebSocket connection, on one of 2 × GOMAXPROCS long-lived
+// worker goroutines fed through a queue; otherwise (sniffing, TLS, or a full queue) on a goroutine
+// of netpoll's own pool; with Config.Inline, once such a connection is WORKING, on the poller
+// goroutine itself (netpoll.go). A panic in a batch closes that connection only. OnRequest decodes every whole unit in place
 // from one view of the buffered bytes, calls the Handler, ends the batch with one
 // Handler.ReadBatchDone and one flush, and returns with netpoll's buffer EMPTY: an incomplete unit
 // at the end is copied to the connection's tail (a pooled buffer) and completed by a later read;

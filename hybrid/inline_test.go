@@ -269,3 +269,31 @@ func TestStraddlingPackages(t *testing.T) {
 		}
 	})
 }
+
+// TestHandlerPanic: a Handler that panics closes its connection only; the server goes on serving
+// (netpoll's pool recovered such panics; an inline task must not let netpoll see them).
+func TestHandlerPanic(t *testing.T) {
+	dispatchModes(t, func(t *testing.T, cfg Config) {
+		h := echoHandler()
+		echo := h.onData
+		h.onData = func(c *Conn, body []byte) {
+			var m codec.Message
+			codec.ParseMessage(body, &m)
+			if string(m.Body) == "panic" {
+				panic("handler bug")
+			}
+			echo(c, body)
+		}
+		_, addr := startServer(t, cfg, h)
+		for _, tr := range []pc.Transport{pc.TCP, pc.WS} {
+			a := connect(t, addr, tr)
+			h.next(t, "open")
+			requireNoError(t, a.Request(1, "a.b.c", []byte("panic")), "request")
+			expectEOF(t, a)
+			requireEqual(t, h.next(t, "closed").reason, CloseByApp, "reason")
+			b := connect(t, addr, tr)
+			requireNoError(t, b.Request(2, "a.b.c", []byte(`{}`)), "request")
+			readResponse(t, b, 2)
+		}
+	})
+}

@@ -15,9 +15,10 @@ import (
 //
 // The Runner installed here (runTask) runs a hybrid connection's task inline, on the poller
 // goroutine that read the bytes, when its Server asks for it (Config.Inline) and the
-// connection is a WORKING TCP or WebSocket connection; every other task, including those of
-// other netpoll users in the process (package rpc), goes to the worker pool netpoll uses by
-// default (bytedance gopool). So the choice is per Server, and other users see no change.
+// connection is a WORKING TCP or WebSocket connection; otherwise the task of a classified TCP or
+// WebSocket connection goes to the transport's long-lived workers (below), and every other task,
+// including those of other netpoll users in the process (package rpc), to the worker pool netpoll
+// uses by default (bytedance gopool). So the choice is per Server, and other users see no change.
 //
 // Inline is not the default because it did not pay on the 2-core machine the numbers in doc.go
 // come from: it saves the hand-off to a worker, but netpoll grows a connection's read buffer
@@ -57,6 +58,22 @@ const (
 
 var netpollOnce sync.Once
 
+// workers queues the tasks of classified TCP and WebSocket connections, which never wait for
+// bytes nor for the socket (see above), for 2 × GOMAXPROCS long-lived goroutines: queueing a task
+// costs less than what netpoll's pool does, which starts a goroutine per task whose stack then
+// grows again. When the queue is full the task goes to netpoll's pool, so the poller never waits.
+// Tasks that may wait (TLS, sniffing, which can turn into TLS) always go to netpoll's pool.
+// Created by the first tuneNetpoll; the workers live as long as the process (the channel is
+// never closed).
+var workers chan func()
+
+// worker runs tasks from workers.
+func worker(tasks <-chan func()) {
+	for f := range tasks {
+		f()
+	}
+}
+
 // tuneNetpoll applies the process-wide netpoll settings from s's Config, the first time a Server
 // starts in this process.
 func (s *Server) tuneNetpoll() {
@@ -66,6 +83,10 @@ func (s *Server) tuneNetpoll() {
 		pollers := s.set.netpollPollers
 		if pollers == 0 && s.set.inline {
 			pollers = runtime.GOMAXPROCS(0) // Handler work runs on the pollers
+		}
+		workers = make(chan func(), 256)
+		for range 2 * runtime.GOMAXPROCS(0) {
+			go worker(workers)
 		}
 		err := netpoll.Configure(netpoll.Config{
 			BufferSize:  n,
@@ -81,8 +102,17 @@ func (s *Server) tuneNetpoll() {
 
 // runTask is netpoll's Runner: see the top of this file.
 func runTask(ctx context.Context, f func()) {
-	if cc, ok := ctx.(*connCtx); ok && cc.c.runInline(f) {
-		return
+	if cc, ok := ctx.(*connCtx); ok {
+		if cc.c.runInline(f) {
+			return
+		}
+		if m := cc.c.mode; m == modePackages || m == modeFrames {
+			select {
+			case workers <- f:
+				return
+			default: // every worker is busy
+			}
+		}
 	}
 	gopool.CtxGo(ctx, f)
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"log/slog"
 	"net"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -313,9 +314,22 @@ func (s *Server) onRequest(ctx context.Context, nc netpoll.Connection) error {
 		return nc.Close()
 	}
 	c := cc.c
+	defer c.recoverHandler()
 	c.readConn(r)
 	if c.mode == modeTLS && !c.readDone() {
 		c.serveTLS()
 	}
 	return nil
+}
+
+// recoverHandler turns a panic in a read batch (a Handler's, in practice) into a logged error
+// and a close of that connection, as netpoll's worker pool did before: a bug met by one
+// connection does not take the process down. It also keeps a panic away from netpoll's own
+// recovery, which closes the connection from the task: fatal for an inline task (netpoll.go).
+// Reader only.
+func (c *Conn) recoverHandler() {
+	if r := recover(); r != nil {
+		c.srv.log.Error("hybrid: panic in a read batch, connection closed", "id", c.id, "panic", r, "stack", string(debug.Stack()))
+		c.abort(CloseByApp)
+	}
 }
