@@ -10,8 +10,9 @@
 // With -server the tool starts the server itself (on -addr, quiet logging) and stops it at the
 // end; with -pid it measures an already running server. Each connection keeps -depth requests
 // in flight: it writes that many at once, then writes one new request per response read (all
-// the requests owed after one read go out in one write). Heartbeats from the server are
-// answered.
+// the requests owed after one read go out in one write). Heartbeats are answered as pomelo's
+// clients answer them, one interval after the server's. The server's read and write system calls
+// per response come from /proc/<pid>/io (syscr, syscw: netpoll's readv, the transport's write).
 package main
 
 import (
