@@ -4,6 +4,7 @@ import (
 	"context"
 	"runtime"
 	"sync"
+	"sync/atomic"
 
 	"github.com/bytedance/gopkg/util/gopool"
 	"github.com/cloudwego/netpoll"
@@ -63,9 +64,9 @@ var netpollOnce sync.Once
 // costs less than what netpoll's pool does, which starts a goroutine per task whose stack then
 // grows again. When the queue is full the task goes to netpoll's pool, so the poller never waits.
 // Tasks that may wait (TLS, sniffing, which can turn into TLS) always go to netpoll's pool.
-// Created by the first tuneNetpoll; the workers live as long as the process (the channel is
-// never closed).
-var workers chan func()
+// Created by the first tuneNetpoll (an atomic pointer: pollers of other netpoll users may run
+// already); the workers live as long as the process (the channel is never closed).
+var workers atomic.Pointer[chan func()]
 
 // worker runs tasks from workers.
 func worker(tasks <-chan func()) {
@@ -84,10 +85,11 @@ func (s *Server) tuneNetpoll() {
 		if pollers == 0 && s.set.inline {
 			pollers = runtime.GOMAXPROCS(0) // Handler work runs on the pollers
 		}
-		workers = make(chan func(), 256)
+		tasks := make(chan func(), 256)
 		for range 2 * runtime.GOMAXPROCS(0) {
-			go worker(workers)
+			go worker(tasks)
 		}
+		workers.Store(&tasks)
 		err := netpoll.Configure(netpoll.Config{
 			BufferSize:  n,
 			PollerNum:   pollers,
@@ -106,9 +108,9 @@ func runTask(ctx context.Context, f func()) {
 		if cc.c.runInline(f) {
 			return
 		}
-		if m := cc.c.mode; m == modePackages || m == modeFrames {
+		if m := cc.c.mode; (m == modePackages || m == modeFrames) && workers.Load() != nil {
 			select {
-			case workers <- f:
+			case *workers.Load() <- f:
 				return
 			default: // every worker is busy
 			}
