@@ -232,10 +232,25 @@ var pushPkt = func() []byte {
 	return p
 }()
 
+// waitWritten waits until no earlier write of c is still counted in its queue. A TLS connection's
+// handshake response is written by a goroutine that may not yet have taken the lock back to
+// uncount it when the client's ACK arrives; the overflow tests measure the queue from empty.
+func waitWritten(c *Conn) {
+	for deadline := time.Now().Add(waitTimeout); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+		c.mu.Lock()
+		busy := c.out.flushing || c.out.inflight != 0 || c.out.buf != nil
+		c.mu.Unlock()
+		if !busy {
+			return
+		}
+	}
+}
+
 func TestOverflowDrop(t *testing.T) {
 	h := newTestHandler()
 	errs := make(chan []error, 1)
 	h.onOpen = func(c *Conn) {
+		waitWritten(c)
 		var e []error
 		for i := 0; i < 4; i++ {
 			e = append(e, c.Enqueue(pushPkt)) // nothing flushed: the queue fills
@@ -263,6 +278,7 @@ func TestOverflowKick(t *testing.T) {
 	h := newTestHandler()
 	errs := make(chan []error, 1)
 	h.onOpen = func(c *Conn) {
+		waitWritten(c)
 		var e []error
 		for i := 0; i < 4; i++ {
 			e = append(e, c.Enqueue(pushPkt))

@@ -57,7 +57,9 @@ func (l *loop) response(c *conn, m *codec.Message) {
 			l.setupFailed(c)
 			return
 		}
-		c.members = users
+		// onAdd/onLeave pushes for later joiners can overtake this response (the server answers
+		// after its join, other joins push meanwhile), so they add to the list, not the reverse.
+		c.members += users
 		l.setReady(c)
 	default:
 		l.st.C[Responses]++
