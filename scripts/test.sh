@@ -36,7 +36,16 @@ step "fuzz targets, $fuzztime each"
 for pkg in $(go list ./...); do
   for target in $(go test -list '^Fuzz' "$pkg" | grep '^Fuzz' || true); do
     echo "-- $pkg $target"
-    go test -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" "$pkg" >/tmp/fuzz.$$ 2>&1 || { cat /tmp/fuzz.$$; rm -f /tmp/fuzz.$$; exit 1; }
+    if ! go test -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" "$pkg" >/tmp/fuzz.$$ 2>&1; then
+      cat /tmp/fuzz.$$
+      # Go 1.26's fuzz coordinator can report its own -fuzztime deadline as a failure
+      # (go.dev/issue/75804, fixed in 1.27). A real failure always writes its input.
+      if grep -q 'Failing input written' /tmp/fuzz.$$ || ! grep -q '^    context deadline exceeded$' /tmp/fuzz.$$; then
+        rm -f /tmp/fuzz.$$
+        exit 1
+      fi
+      echo "(go.dev/issue/75804: the fuzztime deadline reported as a failure, no failing input; not a crash)"
+    fi
     tail -n 1 /tmp/fuzz.$$
   done
 done
