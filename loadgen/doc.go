@@ -57,13 +57,18 @@
 //
 // # Cost per connection
 //
-// Connections are not goroutines. Each process runs GOMAXPROCS poll loops (-loops), each an epoll
-// instance driving its share of the connections with non-blocking sockets, a hashed timing wheel
+// Connections are not goroutines. Each process runs GOMAXPROCS-1 poll loops (-loops, at least
+// one; see driver.Config.Loops for why one P stays free), each an epoll instance driving its share of the connections with non-blocking sockets, a hashed timing wheel
 // for heartbeats and timeouts, and buffers shared by the loop: per connection only a ~400-byte
 // state, the in-flight ring and, briefly, a partial package. The steady-state response path
 // (read, parse, match, record latency, encode and write the next request) does not allocate.
 // The report gives loadgen's own RSS per connection and CPU per response (or per
 // connection-second when idle), from /proc.
+//
+// Idle connections cost about two loopback TCP writes per heartbeat, one on each side, and most
+// of that is the kernel's. -hb-align 50ms delays each heartbeat to the next 50 ms boundary so
+// that a loop sends them in bursts and wakes once per burst; a CCU run uses it (see
+// BENCHMARKS.md for the effect on both sides).
 //
 // The loops are loadgen's own (syscall epoll, epoll_pwait2 for sub-millisecond open-loop pacing)
 // rather than netpoll's client: that lets a connection bind its source address before connect()

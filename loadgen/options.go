@@ -59,6 +59,7 @@ type options struct {
 	procs         int
 	src           string
 	loops         int
+	hbAlign       time.Duration
 	pids          string
 	jsonOut       string
 	htmlOut       string
@@ -114,7 +115,8 @@ func newFlagSet(o *options, out io.Writer) *flag.FlagSet {
 	fs.StringVar(&o.triggerBody, "trigger-body", "{}", "JSON body of -trigger-route")
 	fs.IntVar(&o.procs, "procs", 1, "processes; each takes a share of the connections and its own source address 127.0.0.x")
 	fs.StringVar(&o.src, "src", "", "local addresses to bind, comma-separated (default: kernel's choice; with -procs > 1 on loopback, 127.0.0.<1+i>)")
-	fs.IntVar(&o.loops, "loops", 0, "epoll loops per process (0: GOMAXPROCS)")
+	fs.IntVar(&o.loops, "loops", 0, "epoll loops per process (0: GOMAXPROCS-1, at least 1)")
+	fs.DurationVar(&o.hbAlign, "hb-align", 0, "send each heartbeat at the next multiple of this (e.g. 20ms), so that heartbeats leave in bursts: cheaper for a CCU run (0: one interval after the server's, as the official client)")
 	fs.StringVar(&o.pids, "pids", "", "server PIDs to sample (CPU seconds, RSS), comma-separated")
 	fs.StringVar(&o.jsonOut, "json", "", "write the result as JSON to this file (- for stdout)")
 	fs.StringVar(&o.htmlOut, "html", "", "write a self-contained HTML report to this file")
@@ -220,6 +222,7 @@ func (o *options) driverConfig() (driver.Config, error) {
 	}
 	cfg.TriggerRoute, cfg.TriggerBody = o.triggerRoute, []byte(o.triggerBody)
 	cfg.Loops = o.loops
+	cfg.HeartbeatAlign = o.hbAlign
 	if cfg.Scenario == driver.Echo && o.qps == 0 && o.depth < 1 {
 		return cfg, fmt.Errorf("%w: -depth must be at least 1", errUsage)
 	}

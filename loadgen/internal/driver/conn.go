@@ -416,6 +416,9 @@ func (l *loop) heartbeat(c *conn) {
 	c.hbArmed = false
 	if c.hbSendAt == 0 {
 		c.hbSendAt = l.now + c.sess.interval
+		if a := int64(l.cfg.HeartbeatAlign); a > 0 && c.hbSendAt%a != 0 {
+			c.hbSendAt += a - c.hbSendAt%a
+		}
 		l.wheel.arm(c, c.hbSendAt)
 	}
 }

@@ -63,7 +63,7 @@ func New(cfg Config) (*Driver, error) {
 	}
 	cfg = cfg.withDefaults()
 	if cfg.Loops == 0 {
-		cfg.Loops = runtime.GOMAXPROCS(0)
+		cfg.Loops = runtime.GOMAXPROCS(0) - 1
 	}
 	cfg.Loops = max(1, min(cfg.Loops, max(cfg.Conns, 1)))
 	d := &Driver{cfg: cfg, wsCfg: ws.Config{Role: ws.RoleClient, MaxMessageSize: maxWSMessage}}

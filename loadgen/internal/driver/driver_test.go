@@ -176,6 +176,24 @@ func TestHeartbeatRules(t *testing.T) {
 	}
 }
 
+func TestHeartbeatAlign(t *testing.T) {
+	cfg := testConfig(Idle, TCP)
+	cfg.HeartbeatAlign = 50e6
+	l := handshakenLoop(t, cfg)
+	c := l.c
+	for _, tc := range []struct{ now, want int64 }{
+		{1.01e9, 4.05e9}, // 4.01 s rounded up to the next 50 ms
+		{5.3e9, 8.3e9},   // already on the grid: unchanged
+	} {
+		c.hbSendAt = 0
+		l.now = tc.now
+		l.input(c, pkt(codec.TypeHeartbeat, nil))
+		if c.hbSendAt != tc.want || !c.tArmed {
+			t.Fatalf("heartbeat at %d: hbSendAt %d armed %v, want %d", tc.now, c.hbSendAt, c.tArmed, tc.want)
+		}
+	}
+}
+
 func TestChatExchange(t *testing.T) {
 	cfg := testConfig(Chat, TCP)
 	cfg.RoomSize = 4
