@@ -261,6 +261,20 @@ func TestUsageErrors(t *testing.T) {
 	}
 }
 
+func TestServersTotal(t *testing.T) {
+	srv := newTestServer(t, nil)
+	r := runLoadgen(t, "-scenario=idle", "-addr="+srv.addr(), "-conns=4", "-hold=1s",
+		"-pids="+fmt.Sprint(os.Getpid())+","+fmt.Sprint(os.Getppid()))
+	if len(r.Servers) != 2 || r.ServersTotal == nil {
+		t.Fatalf("servers %+v total %+v", r.Servers, r.ServersTotal)
+	}
+	tot, a, b := r.ServersTotal, r.Servers[0], r.Servers[1]
+	if tot.CPUHold != a.CPUHold+b.CPUHold || tot.RSSRampEnd != a.RSSRampEnd+b.RSSRampEnd ||
+		tot.RSSPerConn != a.RSSPerConn+b.RSSPerConn || tot.CPUPerConnSecs != tot.CPUHold/r.Seconds.Hold*1e6/4 {
+		t.Fatalf("total %+v of %+v and %+v (hold %v)", tot, a, b, r.Seconds.Hold)
+	}
+}
+
 func TestRunWritesReports(t *testing.T) {
 	srv := newTestServer(t, func(s *testServer) { s.pushEvery, s.pushCount = 50e6, 10 })
 	dir := t.TempDir()
@@ -288,6 +302,9 @@ func TestRunWritesReports(t *testing.T) {
 	}
 	if r.Counts[driver.Pushes] != 30 {
 		t.Errorf("pushes %d, want 30 (counted in every scenario)", r.Counts[driver.Pushes])
+	}
+	if r.ServersTotal != nil {
+		t.Errorf("servers total with one server: %+v", r.ServersTotal)
 	}
 	page, err := os.ReadFile(dir + "/r.html")
 	if err != nil {

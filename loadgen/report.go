@@ -74,7 +74,10 @@ type serverResult struct {
 	RSSMax      int64   `json:"rss_max"`
 	RSSPerConn  float64 `json:"rss_per_conn"` // (ramp end - start) / open connections
 	CPUPerReqUS float64 `json:"cpu_us_per_response,omitempty"`
-	Error       string  `json:"error,omitempty"`
+	// CPUPerConnSecs is hold CPU per open connection per second; only in ServersTotal, where
+	// it covers every connection.
+	CPUPerConnSecs float64 `json:"cpu_us_per_conn_second,omitempty"`
+	Error          string  `json:"error,omitempty"`
 }
 
 type selfResult struct {
@@ -127,15 +130,17 @@ type result struct {
 		Pushes    float64 `json:"pushes_per_sec"`
 		PerSecond series  `json:"responses_per_second_over_hold"`
 	} `json:"throughput"`
-	Latency     summary           `json:"latency"`
-	PushLatency summary           `json:"push_latency"`
-	ChatRatio   float64           `json:"chat_delivered_over_expected,omitempty"`
-	Servers     []serverResult    `json:"servers,omitempty"`
-	Self        selfResult        `json:"loadgen"`
-	Errors      map[string]uint64 `json:"errors,omitempty"`
-	Histogram   []bucket          `json:"latency_histogram"`
-	PushHist    []bucket          `json:"push_latency_histogram,omitempty"`
-	Timeline    []row             `json:"timeline"`
+	Latency     summary        `json:"latency"`
+	PushLatency summary        `json:"push_latency"`
+	ChatRatio   float64        `json:"chat_delivered_over_expected,omitempty"`
+	Servers     []serverResult `json:"servers,omitempty"`
+	// ServersTotal sums Servers (all sampled processes), when there are several.
+	ServersTotal *serverResult     `json:"servers_total,omitempty"`
+	Self         selfResult        `json:"loadgen"`
+	Errors       map[string]uint64 `json:"errors,omitempty"`
+	Histogram    []bucket          `json:"latency_histogram"`
+	PushHist     []bucket          `json:"push_latency_histogram,omitempty"`
+	Timeline     []row             `json:"timeline"`
 }
 
 type machine struct {
@@ -253,6 +258,23 @@ func buildResult(o *options, a *aggregator, m *marks) *result {
 		}
 		r.Servers = append(r.Servers, sr)
 	}
+	if len(r.Servers) > 1 {
+		t := &serverResult{}
+		for _, sr := range r.Servers {
+			t.CPUTotal += sr.CPUTotal
+			t.CPUHold += sr.CPUHold
+			t.CPUHoldPct += sr.CPUHoldPct
+			t.RSSStart += sr.RSSStart
+			t.RSSRampEnd += sr.RSSRampEnd
+			t.RSSMax += sr.RSSMax
+			t.RSSPerConn += sr.RSSPerConn
+			t.CPUPerReqUS += sr.CPUPerReqUS
+		}
+		if hold > 0 {
+			t.CPUPerConnSecs = perConn(t.CPUHold / hold * 1e6)
+		}
+		r.ServersTotal = t
+	}
 	cpu, _, baseCPU, baseRSS := a.self()
 	r.Self = selfResult{Procs: o.procs, RSSBase: baseRSS, RSSRampEnd: a.atRamp.selfRSS, CPUTotal: cpu - baseCPU,
 		CPUHold: a.atHold.selfCPU - a.atRamp.selfCPU}
@@ -317,6 +339,16 @@ func writeText(w io.Writer, r *result) {
 			s.PID, s.CPUTotal, s.CPUHold, s.CPUHoldPct, mib(s.RSSStart), mib(s.RSSRampEnd), mib(s.RSSMax), s.RSSPerConn)
 		if s.CPUPerReqUS > 0 {
 			fmt.Fprintf(w, "; %.1f µs CPU/response", s.CPUPerReqUS)
+		}
+		fmt.Fprintln(w)
+	}
+	if t := r.ServersTotal; t != nil {
+		fmt.Fprintf(w, "servers   %d processes: cpu %.2fs in the hold (%.0f%% of a core); rss start %s ramp-end %s; %.0f B/conn",
+			len(r.Servers), t.CPUHold, t.CPUHoldPct, mib(t.RSSStart), mib(t.RSSRampEnd), t.RSSPerConn)
+		if t.CPUPerReqUS > 0 {
+			fmt.Fprintf(w, "; %.1f µs CPU/response", t.CPUPerReqUS)
+		} else {
+			fmt.Fprintf(w, "; %.2f µs per connection-second", t.CPUPerConnSecs)
 		}
 		fmt.Fprintln(w)
 	}
