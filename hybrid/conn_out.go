@@ -83,6 +83,19 @@ func (c *Conn) Enqueue(pkts []byte) error {
 	return err
 }
 
+// QueueDepth returns what waits in the outbound queue: bytes and packages queued plus those being
+// written, the amounts MaxQueueBytes and MaxQueuePackages bound. Safe for concurrent use.
+func (c *Conn) QueueDepth() (bytes, packages int) {
+	c.mu.Lock()
+	o := &c.out
+	bytes, packages = int(o.inflight), int(o.pkts+o.inflightPkts)
+	if o.buf != nil {
+		bytes += len(o.buf) - int(c.headroom)
+	}
+	c.mu.Unlock()
+	return bytes, packages
+}
+
 // Send is Enqueue followed by Flush. Safe for concurrent use.
 func (c *Conn) Send(pkts []byte) error {
 	if err := c.Enqueue(pkts); err != nil {

@@ -249,6 +249,7 @@ func waitWritten(c *Conn) {
 func TestOverflowDrop(t *testing.T) {
 	h := newTestHandler()
 	errs := make(chan []error, 1)
+	depth := make(chan [2]int, 1)
 	h.onOpen = func(c *Conn) {
 		waitWritten(c)
 		var e []error
@@ -256,6 +257,8 @@ func TestOverflowDrop(t *testing.T) {
 			e = append(e, c.Enqueue(pushPkt)) // nothing flushed: the queue fills
 		}
 		e = append(e, c.Enqueue(append(append([]byte(nil), pushPkt...), pushPkt...)))
+		b, n := c.QueueDepth() // still in the read batch: nothing flushed yet
+		depth <- [2]int{b, n}
 		errs <- e
 	}
 	s, addr := startServer(t, Config{MaxQueuePackages: 3, Overflow: OverflowDrop}, h)
@@ -265,6 +268,7 @@ func TestOverflowDrop(t *testing.T) {
 		for i, want := range []error{nil, nil, nil, ErrQueueFull, ErrQueueFull} {
 			requireEqual(t, e[i], want, "enqueue result")
 		}
+		requireEqual(t, <-depth, [2]int{3 * len(pushPkt), 3}, "queue depth (bytes, packages)")
 		for i := 0; i < 3; i++ {
 			readType(t, c, codec.TypeData)
 		}

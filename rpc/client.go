@@ -269,6 +269,9 @@ func (c *Client) enqueue(ctx context.Context, m Method, args Appender, result De
 	}
 	cl := c.calls.Get().(*call)
 	cl.ctx, cl.method, cl.result, cl.done, cl.timeout = ctx, m, result, done, timeout
+	if len(c.hooks.after) > 0 {
+		cl.started = time.Now()
+	}
 	cc := c.cur.Load()
 	id, err := cc.call(cl, args)
 	if err != nil {
@@ -319,7 +322,9 @@ func (c *Client) finish(cl *call, err error, fromTimer bool) {
 	c.pending.Add(-1)
 	recycle := fromTimer || !cl.armed || cl.timer.Stop()
 	if len(c.hooks.after) > 0 {
-		c.hooks.runAfter(cl.ctx, c.info(cl.method, false), err)
+		ci := c.info(cl.method, false)
+		ci.Elapsed = time.Since(cl.started)
+		c.hooks.runAfter(cl.ctx, ci, err)
 	}
 	done := cl.done
 	cl.reset()
@@ -340,6 +345,7 @@ type call struct {
 	result  Decoder
 	done    func(error)
 	timeout time.Duration
+	started time.Time   // when the call was queued, if the client has after filters
 	armed   bool        // the timer was set for this use
 	timer   *time.Timer // created on first use, reused; fires onTimer
 }
@@ -369,7 +375,7 @@ func (cl *call) onTimer() {
 
 func (cl *call) reset() {
 	cl.conn.Store(nil)
-	cl.ctx, cl.method, cl.result, cl.done, cl.armed = nil, Method{}, nil, nil, false
+	cl.ctx, cl.method, cl.result, cl.done, cl.armed, cl.started = nil, Method{}, nil, nil, false, time.Time{}
 }
 
 // waiter turns the completion callback into a channel receive for Call. ch is never closed: it

@@ -1,6 +1,9 @@
 package rpc
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // CallInfo describes one call to filters.
 type CallInfo struct {
@@ -9,6 +12,9 @@ type CallInfo struct {
 	Peer   string
 	Method MethodName
 	Notify bool // a notification: no reply, and after filters see a nil error once it is queued
+	// Elapsed is, for a Client's after filters, the time from the call being queued to its
+	// outcome; zero for before filters, notifies, calls that were never queued, and on a Server.
+	Elapsed time.Duration
 }
 
 // BeforeFilter runs before a call is sent (Client) or dispatched to its handler (Server), in the

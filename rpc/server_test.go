@@ -97,6 +97,28 @@ func TestFilters(t *testing.T) {
 	requireEqual(t, srec.take(), "", "refused call never reached the server")
 }
 
+// TestAfterFilterElapsed: a Client's after filters see how long the call took, here at least
+// the 20 ms its handler waits; before filters and a Server's after filters see zero.
+func TestAfterFilterElapsed(t *testing.T) {
+	var serverSaw atomic.Int64
+	_, addr := startServer(t, ServerConfig{}, func(s *Server) {
+		requireNoError(t, s.Handle(nameForward, func(_ context.Context, _ []byte, r Reply) {
+			go func() { time.Sleep(20 * time.Millisecond); r.Return(nil) }()
+		}), "Handle")
+	}, WithAfter(func(_ context.Context, ci CallInfo, _ error) { serverSaw.Store(int64(ci.Elapsed) + 1) }))
+	var before, after atomic.Int64
+	c := newClient(t, addr, ClientConfig{},
+		WithBefore(func(_ context.Context, ci CallInfo) error { before.Store(int64(ci.Elapsed) + 1); return nil }),
+		WithAfter(func(_ context.Context, ci CallInfo, _ error) { after.Store(int64(ci.Elapsed)) }))
+	fwd, _ := c.Method(nameForward.Namespace, nameForward.Service, nameForward.Method)
+	requireNoError(t, c.Call(context.Background(), fwd, nil, nil), "call")
+	if d := time.Duration(after.Load()); d < 20*time.Millisecond || d > time.Minute {
+		t.Fatalf("client after filter: Elapsed %v, want at least 20ms", d)
+	}
+	requireEqual(t, before.Load(), int64(1), "before filter Elapsed + 1")
+	requireEqual(t, serverSaw.Load(), int64(1), "server after filter Elapsed + 1")
+}
+
 func TestServerFilterPlainError(t *testing.T) {
 	_, addr := startServer(t, ServerConfig{}, func(s *Server) {
 		requireNoError(t, s.Handle(nameForward, echoHandler()), "Handle")

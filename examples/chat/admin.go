@@ -9,12 +9,14 @@ import (
 	"github.com/shaddock-io/shaddock/engine/cluster"
 	"github.com/shaddock-io/shaddock/internal/admin"
 	"github.com/shaddock-io/shaddock/internal/metrics"
+	"github.com/shaddock-io/shaddock/rpc"
 )
 
 // adminEndpoint is this process's admin HTTP endpoint (pprof, /metrics, /stats.json and the
 // dashboard), on when -admin is given. Its metrics follow the first frontend the process runs:
 // per-route latency (a global after filter, so it sees every request the frontend answers,
-// forwarded or not), sessions, pushes, the transport's counters and the server's RPC peers.
+// forwarded or not), sessions, pushes, the transport's counters and the server's RPC peers, and
+// the RPC calls of every server in the process.
 type adminEndpoint struct {
 	set *metrics.Set
 	srv *admin.Server
@@ -44,10 +46,14 @@ func newAdminEndpoint(f *flags, app *engine.App, log *slog.Logger) (*adminEndpoi
 	return &adminEndpoint{set: set, srv: srv, log: log}, nil
 }
 
-// newServer wraps the cluster's server factory: the first frontend created is exported.
+// newServer wraps the cluster's server factory: the first frontend created is exported, and
+// every server's RPC calls, made and served, are counted and timed per remote.
 func (a *adminEndpoint) newServer(app *engine.App, opts func(engine.ServerInfo) []engine.ServerOption) cluster.NewServerFunc {
 	return func(self engine.ServerInfo, all []engine.ServerInfo) (cluster.Server, error) {
-		s, err := app.NewClusterServer(self, all, opts(self)...)
+		o := append(opts(self),
+			engine.WithRPCClientOptions(rpc.WithAfter(a.set.RPC().ClientFilter())),
+			engine.WithRPCServerOptions(rpc.WithAfter(a.set.RPC().ServerFilter())))
+		s, err := app.NewClusterServer(self, all, o...)
 		if err != nil || !self.Frontend {
 			return s, err
 		}

@@ -128,12 +128,8 @@ func newRig(t testing.TB) *rig {
 			return &body, err
 		}),
 		engine.HandleAsync(app, routeRPC, func(_ *engine.Context, _ *json.RawMessage, reply func(*json.RawMessage, error)) {
-			// The caller times the call: rpc has no duration hook yet (see the report), so the
-			// caller-side measurement is what ObserveCall records.
-			start := time.Now()
-			var res rpc.Raw
+			var res rpc.Raw // the station's ClientFilter counts and times the call
 			err := station.Go(context.Background(), rpcRemote, echoM, rpc.Raw(nil), &res, func(err error) {
-				set.RPC().ObserveCall(rpcRemote, time.Since(start))
 				body := json.RawMessage(`{"rpc":true}`)
 				reply(&body, err)
 			})

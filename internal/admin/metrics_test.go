@@ -129,9 +129,12 @@ func TestMetricsLintAndFamilies(t *testing.T) {
 			t.Errorf("shaddock_sessions{transport=%q} missing", tr)
 		}
 	}
-	// hybrid.Conn does not report its queue depth (yet): the queue gauges are absent, not zero.
-	if mfs["shaddock_outbound_queue_bytes"] != nil {
-		t.Error("shaddock_outbound_queue_bytes exported although no connection reports its queue")
+	// *hybrid.Conn reports its queue depth: the queue gauges are there.
+	for _, name := range []string{"shaddock_outbound_queue_bytes", "shaddock_outbound_queue_bytes_max",
+		"shaddock_outbound_queue_packages", "shaddock_outbound_queue_packages_max"} {
+		if val(mfs, name) < 0 {
+			t.Errorf("%s missing", name)
+		}
 	}
 }
 
@@ -267,8 +270,10 @@ func TestCountersMoveAfterTraffic(t *testing.T) {
 	if snap.Gauges["goroutines"] <= 0 || snap.Gauges["heap"] <= 0 || snap.Gauges["conns"] < float64(len(players)) {
 		t.Errorf("stats.json gauges %v", snap.Gauges)
 	}
-	if _, ok := snap.Gauges["queue_bytes"]; ok {
-		t.Error("stats.json reports a queue depth nobody measures")
+	for _, g := range []string{"queue_bytes", "queue_bytes_max", "queue_pkts", "queue_pkts_max"} {
+		if v, ok := snap.Gauges[g]; !ok || v < 0 {
+			t.Errorf("stats.json gauge %s = %v (present %v), want the sampled queue depth", g, v, ok)
+		}
 	}
 
 	// The ghost never sends a heartbeat: the heartbeat timeout closes it. The players leave

@@ -32,7 +32,7 @@
 //
 // Sessions are walked at most once per Config.SampleInterval, whatever the scrape rate, to count
 // them by transport and to sum outbound queue depth over the connections that implement
-// QueueReporter (gauges absent when none does).
+// QueueReporter, as *hybrid.Conn does (gauges absent when none does).
 //
 // # Metric families
 //
@@ -82,7 +82,9 @@
 //	shaddock_request_duration_seconds            histogram route
 //	shaddock_requests_total                      counter   route, result: ok|error
 //
-// RPC (filters, CallObserver, Station and Server stats):
+// RPC (filters: ClientFilter counts and times each call from rpc.CallInfo.Elapsed, ServerFilter
+// counts served calls; CallObserver for callers that time calls themselves; Station and Server
+// stats):
 //
 //	shaddock_rpc_calls_total                     counter   remote, result: ok|<code name>|app
 //	shaddock_rpc_call_duration_seconds           histogram remote
@@ -104,5 +106,7 @@
 //	set.AddEngine(es)                              // engine, sessions, scheduler, transport
 //	st, _ := rpc.NewStation(ccfg, rpc.WithAfter(set.RPC().ClientFilter()))
 //	set.AddRPCStation(st)
+//	// in a cluster: engine.WithRPCClientOptions(rpc.WithAfter(set.RPC().ClientFilter())) and
+//	// engine.WithRPCServerOptions(rpc.WithAfter(set.RPC().ServerFilter())) per server
 //	// then admin.New(acfg, set.Registry()) serves /metrics
 package metrics

@@ -179,11 +179,12 @@ func TestRPCResults(t *testing.T) {
 	requireEqual(t, sampleOf(t, reg, "shaddock_rpc_call_duration_seconds", "remote", "chat-1"), -1,
 		"no latency series before a duration is observed")
 	s.RPC().ObserveCall("chat-1", 2*time.Millisecond)
-	requireEqual(t, sampleOf(t, reg, "shaddock_rpc_calls_total", "remote", "chat-1", "result", "ok"), 1, "chat-1 ok")
+	f(ctx, rpc.CallInfo{Peer: "chat-1", Elapsed: 3 * time.Millisecond}, nil) // timed by the filter
+	requireEqual(t, sampleOf(t, reg, "shaddock_rpc_calls_total", "remote", "chat-1", "result", "ok"), 2, "chat-1 ok")
 	requireEqual(t, sampleOf(t, reg, "shaddock_rpc_calls_total", "remote", "chat-1", "result", "timeout"), 1, "chat-1 timeout")
 	requireEqual(t, sampleOf(t, reg, "shaddock_rpc_calls_total", "remote", OtherLabel, "result", "ok"), 1, "other ok")
 	requireEqual(t, sampleOf(t, reg, "shaddock_rpc_served_calls_total", "peer", "connector-1", "result", "timeout"), 1, "served")
-	requireEqual(t, sampleOf(t, reg, "shaddock_rpc_call_duration_seconds", "remote", "chat-1"), 1, "latency")
+	requireEqual(t, sampleOf(t, reg, "shaddock_rpc_call_duration_seconds", "remote", "chat-1"), 2, "latency")
 }
 
 func errString(err error) string {

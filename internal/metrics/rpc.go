@@ -42,7 +42,7 @@ func rpcResult(err error) int {
 // RPC holds the RPC metrics:
 //
 //	shaddock_rpc_calls_total{remote,result}          client side, from ClientFilter
-//	shaddock_rpc_call_duration_seconds{remote}       client side, from ObserveCall
+//	shaddock_rpc_call_duration_seconds{remote}       client side, from ClientFilter or ObserveCall
 //	shaddock_rpc_served_calls_total{peer,result}     server side, from ServerFilter
 //
 // result is "ok", the transport error code's name ("timeout", "conn_lost", ...; see rpc.Code*) or
@@ -133,11 +133,17 @@ func (r *RPC) ObserveCall(remote string, d time.Duration) {
 }
 
 // ClientFilter returns an rpc.AfterFilter for a Client or Station (rpc.WithAfter) that counts
-// every call by remote (CallInfo.Peer) and result. Notifies are not counted.
+// every call by remote (CallInfo.Peer) and result, and records the duration of every call that
+// was queued (CallInfo.Elapsed). Notifies are not counted.
 func (r *RPC) ClientFilter() rpc.AfterFilter {
 	return func(_ context.Context, ci rpc.CallInfo, err error) {
-		if !ci.Notify {
-			r.remotes.get(ci.Peer).results.inc(rpcResult(err))
+		if ci.Notify {
+			return
+		}
+		ro := r.remotes.get(ci.Peer)
+		ro.results.inc(rpcResult(err))
+		if ci.Elapsed > 0 {
+			ro.observe(ci.Elapsed)
 		}
 	}
 }
