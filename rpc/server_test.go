@@ -116,6 +116,11 @@ func TestAfterFilterElapsed(t *testing.T) {
 		t.Fatalf("client after filter: Elapsed %v, want at least 20ms", d)
 	}
 	requireEqual(t, before.Load(), int64(1), "before filter Elapsed + 1")
+	// The server's after filter runs once its reply is written, which may be after the client
+	// has it.
+	for deadline := time.Now().Add(5 * time.Second); serverSaw.Load() == 0 && time.Now().Before(deadline); {
+		time.Sleep(time.Millisecond)
+	}
 	requireEqual(t, serverSaw.Load(), int64(1), "server after filter Elapsed + 1")
 }
 
