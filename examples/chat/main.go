@@ -57,6 +57,7 @@ func main() {
 type flags struct {
 	configDir, env, mode, id, types, addr string
 	buffered                              time.Duration
+	rpcBuffer                             time.Duration
 	cpuProfile                            string
 	quiet, noControl                      bool
 	admin                                 string // admin endpoint address, "" = off
@@ -75,6 +76,7 @@ func parseFlags(args []string) (*flags, error) {
 	fs.StringVar(&f.types, "type", "", "embedded and master: start only servers of these types (comma-separated)")
 	fs.StringVar(&f.addr, "addr", "", "client address of the first frontend run in this process, overriding clientHost:clientPort")
 	fs.DurationVar(&f.buffered, "buffered", 0, "use the buffered push scheduler with this flush interval (0: direct)")
+	fs.DurationVar(&f.rpcBuffer, "rpc-buffer", 0, "write RPC frames at most once per this interval, both ways (pomelo's rpcConfig bufferMsg + interval; 0: at once)")
 	fs.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile of this process to this file until exit")
 	fs.BoolVar(&f.quiet, "quiet", false, "log warnings and errors only")
 	fs.StringVar(&f.admin, "admin", "", "serve pprof, /metrics and the dashboard on this address, e.g. 127.0.0.1:9100 (embedded and server modes; empty: off)")
@@ -250,18 +252,24 @@ func childArgs(f *flags) ([]string, error) {
 	if f.buffered > 0 {
 		args = append(args, "-buffered", f.buffered.String())
 	}
+	if f.rpcBuffer > 0 {
+		args = append(args, "-rpc-buffer", f.rpcBuffer.String())
+	}
 	if f.quiet {
 		args = append(args, "-quiet")
 	}
 	return args, nil
 }
 
-// serverOptions are the engine options of one server of this process: logger, scheduler, and
-// the -addr listener for the first frontend.
+// serverOptions are the engine options of one server of this process: logger, scheduler, RPC
+// buffering, and the -addr listener for the first frontend.
 func serverOptions(f *flags, log *slog.Logger, self engine.ServerInfo, withAddr bool) []engine.ServerOption {
 	opts := []engine.ServerOption{engine.WithConfig(func(cfg *engine.ServerConfig) {
 		cfg.Logger = log.With("server", self.ID)
 		cfg.Transport.Logger = cfg.Logger
+		if f.rpcBuffer > 0 {
+			cfg.RPC.Client.BufferInterval, cfg.RPC.Server.BufferInterval = f.rpcBuffer, f.rpcBuffer
+		}
 		if f.buffered > 0 {
 			cfg.Scheduler = scheduler.Config{Kind: scheduler.Buffered, FlushInterval: f.buffered}
 		}
