@@ -24,8 +24,8 @@ rate=${RATE:-2000}
 hold=${HOLD:-5m}
 align=${ALIGN:-50ms}
 transport=${TRANSPORT:-tcp}
-work=$(mktemp -d)
-out=${OUT:-$work}
+work=$(mktemp -d)          # binaries, removed at exit
+out=${OUT:-$(mktemp -d)}   # reports, kept
 mkdir -p "$out"
 cluster_pid=
 
@@ -35,7 +35,7 @@ cleanup() {
     for _ in $(seq 50); do kill -0 "$cluster_pid" 2>/dev/null || break; sleep 0.2; done
     kill -KILL "$cluster_pid" 2>/dev/null || true
   fi
-  [ "$out" = "$work" ] || rm -rf "$work"
+  rm -rf "$work"
 }
 trap cleanup EXIT
 
