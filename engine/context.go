@@ -88,8 +88,9 @@ type Context struct {
 	idx       int
 	susp      atomic.Uint32
 	resumeErr error
-	inline    bool // driven from the transport's Data call (responses flush at ReadBatchDone)
-	pooled    bool // may return to the pool when done (never suspended by a filter or handler)
+	inline    bool   // driven from the transport's Data call (responses flush at ReadBatchDone)
+	pooled    bool   // may return to the pool when done (never suspended by a filter or handler)
+	responded func() // run once the response is queued (see whenResponded)
 
 	values []ctxValue
 
@@ -403,6 +404,10 @@ func (c *Context) run() {
 			c.err = s.after[c.idx].After(c, c.err)
 		case stRespond:
 			c.respond()
+			if f := c.responded; f != nil {
+				c.responded = nil
+				f()
+			}
 			c.stage, c.idx = stGlobalAfter, len(s.globalAfter)
 			if c.remote {
 				c.idx = 0 // global filters run on the frontend only
@@ -419,6 +424,16 @@ func (c *Context) run() {
 			return
 		}
 	}
+}
+
+// whenResponded runs f once the request's response is queued (for a notify: once it would have
+// been): later if an after filter asks before that, at once otherwise. Only one f is kept.
+func (c *Context) whenResponded(f func()) {
+	if c.stage < stRespond {
+		c.responded = f
+		return
+	}
+	f()
 }
 
 // handleError runs an error handler; a response it returns is sent as it is.

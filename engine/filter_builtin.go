@@ -211,8 +211,10 @@ func (f *Serial) After(ctx *Context, err error) error {
 	}
 	f.mu.Unlock()
 	if next != nil {
-		// A new goroutine, so that a long queue of quick requests does not nest on one stack.
-		go next.Resume(nil)
+		// The next request starts once this one's response is queued, so that the session's
+		// responses leave in request order (as pomelo's single thread has them), on a new
+		// goroutine so that a long queue of quick requests does not nest on one stack.
+		ctx.whenResponded(func() { go next.Resume(nil) })
 	}
 	return err
 }
