@@ -85,8 +85,10 @@ func TestHandshakeVariants(t *testing.T) {
 				requireNoError(t, c.SendHandshake([]byte(cs.body)), "send handshake")
 				p := readType(t, c, codec.TypeHandshake)
 				requireEqual(t, string(p.Body), cs.want, "response body")
+				var hc *Conn
 				if cs.called {
 					e := h.next(t, "handshake")
+					hc = e.c
 					if cs.name == "plain" {
 						requireEqual(t, e.req.Type, "unity-socket", "sys.type")
 						requireEqual(t, e.req.Version, "0.3.0", "sys.version")
@@ -102,8 +104,7 @@ func TestHandshakeVariants(t *testing.T) {
 				}
 				expectEOF(t, c)
 				if cs.called {
-					e := h.next(t, "closed")
-					requireEqual(t, e.reason, CloseHandshakeRefused, "close reason")
+					requireEqual(t, h.closedOf(t, hc).reason, CloseHandshakeRefused, "close reason")
 				}
 			})
 		}

@@ -105,6 +105,17 @@ func (h *testHandler) next(t testing.TB, kinds ...string) event {
 	}
 }
 
+// closedOf returns the "closed" event of c, skipping those of other connections (which an
+// earlier subtest's cleanup may have closed meanwhile).
+func (h *testHandler) closedOf(t testing.TB, c *Conn) event {
+	t.Helper()
+	for {
+		if e := h.next(t, "closed"); e.c == c {
+			return e
+		}
+	}
+}
+
 // testLogger logs at Debug to stderr when HYBRID_LOG is set, and discards otherwise.
 func testLogger() *slog.Logger {
 	if os.Getenv("HYBRID_LOG") != "" {
