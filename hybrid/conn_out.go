@@ -87,12 +87,19 @@ func (c *Conn) Enqueue(pkts []byte) error {
 // written, the amounts MaxQueueBytes and MaxQueuePackages bound. Safe for concurrent use.
 func (c *Conn) QueueDepth() (bytes, packages int) {
 	c.mu.Lock()
+	bytes, packages = c.queuedLocked()
+	c.mu.Unlock()
+	return bytes, packages
+}
+
+// queuedLocked returns the bytes and packages queued plus those being written.
+// Lock should be held.
+func (c *Conn) queuedLocked() (bytes, packages int) {
 	o := &c.out
 	bytes, packages = int(o.inflight), int(o.pkts+o.inflightPkts)
 	if o.buf != nil {
 		bytes += len(o.buf) - int(c.headroom)
 	}
-	c.mu.Unlock()
 	return bytes, packages
 }
 
@@ -121,11 +128,8 @@ func (c *Conn) enqueueLocked(p []byte, n int, force bool) error {
 		if len(p) > set.maxQueueBytes {
 			return ErrPacketTooBig
 		}
-		queued := int(o.inflight) + len(p)
-		if o.buf != nil {
-			queued += len(o.buf) - int(c.headroom)
-		}
-		if queued > set.maxQueueBytes || int(o.pkts+o.inflightPkts)+n > set.maxQueuePackages {
+		queued, queuedPkts := c.queuedLocked()
+		if queued+len(p) > set.maxQueueBytes || queuedPkts+n > set.maxQueuePackages {
 			if set.overflow == OverflowDrop {
 				c.srv.stats.OutboundDropped.Add(uint64(n))
 				return ErrQueueFull

@@ -58,9 +58,10 @@
 // # Cost per connection
 //
 // Connections are not goroutines. Each process runs GOMAXPROCS-1 poll loops (-loops, at least
-// one; see driver.Config.Loops for why one P stays free), each an epoll instance driving its share of the connections with non-blocking sockets, a hashed timing wheel
-// for heartbeats and timeouts, and buffers shared by the loop: per connection only a ~400-byte
-// state, the in-flight ring and, briefly, a partial package. The steady-state response path
+// one; see driver.Config.Loops for why one P stays free), each an epoll instance driving its
+// share of the connections with non-blocking sockets, a hashed timing wheel for heartbeats and
+// timeouts, and buffers shared by the loop: per connection only a ~400-byte state, the in-flight
+// ring and, briefly, a partial package. The steady-state response path
 // (read, parse, match, record latency, encode and write the next request) does not allocate.
 // The report gives loadgen's own RSS per connection and CPU per response (or per
 // connection-second when idle), from /proc.
