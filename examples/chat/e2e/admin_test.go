@@ -4,14 +4,10 @@ import (
 	"bufio"
 	"io"
 	"net/http"
-	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/shaddock-io/shaddock/engine"
 )
 
 // TestAdminMetricsOfTheDemo runs the demo (embedded: connector and chat server in one process)
@@ -23,22 +19,14 @@ func TestAdminMetricsOfTheDemo(t *testing.T) {
 	ports, err := FreePorts(1)
 	requireNoError(t, err)
 	admin := "127.0.0.1:" + strconv.Itoa(ports[0])
-	out := &Output{}
-	cmd := exec.Command(demoBin, "-config", dir, "-mode", "embedded", "-admin", admin, "-quiet")
-	cmd.Stdout, cmd.Stderr = out, out
-	requireNoError(t, cmd.Start())
+	c, err := Start(demoBin, dir, 60*time.Second, "-mode", "embedded", "-admin", admin, "-quiet")
+	requireNoError(t, err)
 	t.Cleanup(func() {
-		cmd.Process.Signal(os.Interrupt)
-		done := make(chan struct{})
-		go func() { cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(20 * time.Second):
-			cmd.Process.Kill()
-			<-done
+		if err := c.Stop(); err != nil {
+			t.Errorf("stop: %v", err)
 		}
 		if t.Failed() {
-			t.Logf("demo output:\n%s", out.String())
+			t.Logf("demo output:\n%s", c.Log.String())
 		}
 	})
 
@@ -62,10 +50,7 @@ func TestAdminMetricsOfTheDemo(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 
-	servers, err := engine.LoadServers(os.DirFS(dir), "development")
-	requireNoError(t, err)
-	p := loadProtos(t, dir)
-	cl := dial(t, servers[0].ClientAddr(), p, 10*time.Second)
+	cl := dial(t, c.ClientAddrs()[0], loadProtos(t, dir), 10*time.Second)
 	enter(t, cl, "ann", "r1") // the connector calls chatRemote.add on the chat server
 	const sends = 3
 	for i := range sends { // forwarded to the chat server: msgRemote.forwardMessage

@@ -161,7 +161,8 @@ func (o *Output) String() string {
 }
 
 // Start runs bin in master mode on the config in dir (env development) with extra arguments,
-// and waits until every server is running (at most timeout).
+// and waits until every server is running (at most timeout). The extra arguments come last, so
+// "-mode embedded" among them runs every server in the one process instead.
 func Start(bin, dir string, timeout time.Duration, extra ...string) (*Cluster, error) {
 	files := os.DirFS(dir)
 	servers, err := engine.LoadServers(files, "development")
