@@ -35,7 +35,6 @@ const (
 	DefaultMaxQueueBytes          = 1 << 20
 	DefaultMaxQueuePackages       = 4096
 	DefaultWriteTimeout           = 10 * time.Second
-	DefaultNetpollBufferSize      = 128
 )
 
 // Config configures a Server. The zero value is valid: it listens on DefaultAddr for TCP and
@@ -104,30 +103,18 @@ type Config struct {
 	// WriteTimeout bounds one flush. A flush that times out closes the connection. Default 10 s.
 	WriteTimeout time.Duration
 
-	// NetpollBufferSize is the size of the read buffer netpoll gives each new connection and the
-	// minimum size of its buffer nodes (netpoll.Config.BufferSize and netpoll.LinkBufferCap). These
-	// are PROCESS-WIDE netpoll settings: the first Server started in a process applies them, once;
-	// later servers cannot change them. Buffers grow on demand for large reads. Default 128 bytes
-	// (netpoll's own defaults, 8 KiB and 4 KiB, cost up to 12 KiB per idle connection).
-	NetpollBufferSize int
-
 	// Inline runs the read batches of WORKING TCP and WebSocket connections (decoding, Handler
-	// calls, the batch's flush) on the netpoll poller goroutine that read the bytes, instead of
-	// handing each batch to a goroutine of netpoll's worker pool (the zero value, netpoll's own
-	// model). It saves the hand-off, but each poller then runs its connections' Handler calls one
-	// after the other: a Handler that blocks stalls them all, and the server uses at most
-	// NetpollPollers cores for Handler work (so NetpollPollers defaults to GOMAXPROCS here). It
-	// also costs a second read system call for most batches that do not fit what is left of
-	// netpoll's read buffer node (NetpollBufferSize; netpoll only grows it from worker tasks).
-	// Handshakes (Handler.Handshake and Open), TLS connections and closing connections always
-	// run on a worker. Per Server; see netpoll.go and the measurements in doc.go.
+	// calls, the batch's flush) on the poller goroutine that saw the socket's event, instead of
+	// handing each batch to one of the process's workers (the zero value). It saves the hand-off,
+	// but each poller then runs its connections' Handler calls one after the other: a Handler
+	// that blocks stalls them all, and the server uses at most Pollers cores for Handler work (so
+	// Pollers defaults to GOMAXPROCS here). Handshakes (Handler.Handshake and Open), TLS
+	// connections and closes always run on a worker. Per Server; see dispatch.go.
 	Inline bool
 
-	// NetpollPollers is the number of netpoll poller goroutines (epoll loops) of the PROCESS:
-	// the first Server started in a process applies it, once; later servers cannot change it.
-	// 0 keeps netpoll's default, GOMAXPROCS/20 + 1 (one poller up to 19 cores), unless that
-	// first Server is Inline: then GOMAXPROCS.
-	NetpollPollers int
+	// Pollers is the number of poller goroutines (epoll loops) of the Server. 0 means
+	// GOMAXPROCS/20 + 1 (one poller up to 19 cores), or GOMAXPROCS with Inline.
+	Pollers int
 
 	// Logger receives the server's logs. Per-connection problems are logged at Debug, so that a
 	// hostile client cannot flood the log. Nil means slog.Default().
@@ -156,10 +143,8 @@ func (c *Config) Validate() error {
 		return bad("negative queue limit")
 	case c.Overflow > OverflowDrop:
 		return bad("unknown Overflow policy %d", c.Overflow)
-	case c.NetpollBufferSize < 0:
-		return bad("negative NetpollBufferSize")
-	case c.NetpollPollers < 0:
-		return bad("negative NetpollPollers")
+	case c.Pollers < 0:
+		return bad("negative Pollers")
 	case (c.CertFile == "") != (c.KeyFile == ""):
 		return bad("CertFile and KeyFile go together")
 	}
@@ -191,8 +176,7 @@ type settings struct {
 	nagle            bool
 	inline           bool
 	maxConns         int
-	netpollBuffer    int
-	netpollPollers   int
+	pollers          int
 }
 
 func orDefault[T int | time.Duration](v, def T) T {
@@ -219,8 +203,7 @@ func (c *Config) settings() settings {
 		nagle:            c.Nagle,
 		inline:           c.Inline,
 		maxConns:         c.MaxConns,
-		netpollBuffer:    orDefault(c.NetpollBufferSize, DefaultNetpollBufferSize),
-		netpollPollers:   c.NetpollPollers,
+		pollers:          c.Pollers,
 	}
 	s.maxBodyPre = orDefault(c.MaxBodyBeforeHandshake, min(DefaultMaxBodyBeforeHandshake, s.maxBody))
 	s.wsMaxFrame = orDefault(c.WSMaxFrameSize, s.maxBody+codec.HeaderSize)

@@ -1,15 +1,12 @@
 package hybrid
 
 import (
-	"context"
 	"crypto/rsa"
 	"crypto/tls"
 	"net"
+	"net/netip"
 	"sync"
 	"sync/atomic"
-	"time"
-
-	"github.com/cloudwego/netpoll"
 
 	"github.com/shaddock-io/shaddock/internal/wheel"
 )
@@ -43,15 +40,15 @@ const (
 type Conn struct {
 	_ noCopy
 
-	id  uint64
-	srv *Server
-	nc  netpoll.Connection
-	ctx connCtx // handed to netpoll as the connection's context; points back to c
+	id    uint64
+	srv   *Server
+	raddr netip.AddrPort
+	nc    net.Conn // tests only: a stand-in for the socket, written when fd is -1
 
 	// Registry links, guarded by Server.mu.
 	prev, next *Conn
 
-	// Reader-owned: written only by the goroutine reading the connection (netpoll's OnRequest,
+	// Reader-owned: written only by the goroutine reading the connection (its read task,
 	// or the TLS goroutine), and read by others only after a Handler call made by that goroutine
 	// (so after Handshake, they do not change).
 	transport Transport
@@ -61,40 +58,27 @@ type Conn struct {
 	stopRead  bool  // the reader stops: the connection closes once its queue is flushed
 	counted   bool  // counted in Stats.ClassifiedConns
 	opened    bool  // Handshake was called: Closed will be
-	tail      *tail // an incomplete unit taken out of netpoll's buffer (pooled; nil when none)
+	tail      *tail // an incomplete unit left by a read (pooled; nil when none)
 	ws        *wsReader
 	pub       *rsa.PublicKey
 	value     any // the engine's slot; see SetValue
 
 	state    atomic.Uint32 // connState; written by the reader (transitions) and by close
 	closing  atomic.Uint32 // 0 while open, else 1 + the CloseReason that won
-	task     atomic.Uint32 // inline task and close hand-off (netpoll.go)
-	wlock    atomic.Uint32 // direct socket writes against the fd's close (sockWrite)
-	fd       int32         // the socket, or -1 when nc has none (tests): then writes go through nc
-	deadline atomic.Int64  // wheel tick after which the connection times out (lazy: see timer.go)
+	sched    atomic.Uint32 // the read task's state (dispatch.go)
+	hup      atomic.Bool   // the poller saw a hang-up or error: read to the end of the stream
+	fdRefs   atomic.Int32  // system calls of others than the reader in progress; -1: closed (useFD)
+	fd       int32         // the socket, or -1 in tests (then writes go to nc)
+	wait     atomic.Pointer[waiter]
+	deadline atomic.Int64 // wheel tick after which the connection times out (lazy: see timer.go)
 	timer    wheel.Timer[*Conn]
 
 	mu  sync.Mutex // guards out
 	out outQueue
 }
 
-// connCtx is the context netpoll passes to OnRequest: it leads back to the Conn without an
-// allocation (it lives inside the Conn). As a context it is empty, like context.Background.
-type connCtx struct{ c *Conn }
-
-func (connCtx) Deadline() (time.Time, bool) { return time.Time{}, false }
-func (connCtx) Done() <-chan struct{}       { return nil }
-func (connCtx) Err() error                  { return nil }
-func (connCtx) Value(any) any               { return nil }
-
-var _ context.Context = (*connCtx)(nil)
-
-func newConn(s *Server, nc netpoll.Connection) *Conn {
-	c := &Conn{id: s.nextID.Add(1), srv: s, nc: nc, fd: -1}
-	if f, ok := nc.(interface{ Fd() int }); ok {
-		c.fd = int32(f.Fd())
-	}
-	c.ctx = connCtx{c: c}
+func newConn(s *Server, fd int, addr netip.AddrPort) *Conn {
+	c := &Conn{id: s.nextID.Add(1), srv: s, fd: int32(fd), raddr: addr}
 	c.timer.Owner = c
 	return c
 }
@@ -104,10 +88,24 @@ func newConn(s *Server, nc netpoll.Connection) *Conn {
 func (c *Conn) ID() uint64 { return c.id }
 
 // RemoteAddr returns the client's address.
-func (c *Conn) RemoteAddr() net.Addr { return c.nc.RemoteAddr() }
+func (c *Conn) RemoteAddr() net.Addr {
+	if c.nc != nil {
+		return c.nc.RemoteAddr()
+	}
+	return net.TCPAddrFromAddrPort(c.raddr)
+}
 
 // LocalAddr returns the server's address for this connection.
-func (c *Conn) LocalAddr() net.Addr { return c.nc.LocalAddr() }
+func (c *Conn) LocalAddr() net.Addr {
+	if c.nc != nil {
+		return c.nc.LocalAddr()
+	}
+	if !c.useFD() {
+		return &net.TCPAddr{}
+	}
+	defer c.doneFD()
+	return localAddr(int(c.fd))
+}
 
 // Transport returns how the client reached us. It is set before Handler.Handshake.
 func (c *Conn) Transport() Transport { return c.transport }
@@ -166,36 +164,3 @@ func (c *Conn) isClosing() bool { return c.closing.Load() != 0 }
 // readDone reports whether the reader must stop: closing, or closing after a flush.
 // Reader only.
 func (c *Conn) readDone() bool { return c.stopRead || c.isClosing() }
-
-// onNetpollClose runs once, from netpoll, after the reader has returned: on our close, on the
-// peer's, or on an I/O error.
-func (c *Conn) onNetpollClose(netpoll.Connection) error {
-	c.closing.CompareAndSwap(0, uint32(CloseByPeer)+1)
-	reason := CloseReason(c.closing.Load() - 1)
-	c.state.Store(stateClosed)
-	s := c.srv
-	s.wheel.Cancel(&c.timer)
-	if c.opened {
-		s.closers.Add(1) // before unregister: Shutdown waits for the registry to empty, then for closers
-	}
-	s.unregister(c)
-	s.stats.ActiveConns.Add(-1)
-	if c.counted {
-		s.stats.ClassifiedConns.Add(-1)
-	}
-	c.stopWrites() // netpoll closes the fd after this callback returns
-	c.releaseTail()
-	c.mu.Lock()
-	c.releaseOutLocked()
-	c.mu.Unlock()
-	s.log.Debug("hybrid: connection closed", "id", c.id, "remote", c.nc.RemoteAddr(), "transport", c.transport, "reason", reason)
-	if c.opened {
-		// Asynchronous, so that Closed never runs inside a Close, Kick or Send called by the
-		// application (which may hold its own locks), nor on the timing wheel or a poller.
-		go func() {
-			defer s.closers.Done()
-			s.h.Closed(c, reason)
-		}()
-	}
-	return nil
-}

@@ -3,10 +3,9 @@ package hybrid
 import (
 	"crypto/tls"
 	"errors"
-	"runtime"
+	"os"
 	"syscall"
-
-	"github.com/cloudwego/netpoll"
+	"time"
 
 	"github.com/shaddock-io/shaddock/codec"
 	"github.com/shaddock-io/shaddock/hybrid/ws"
@@ -185,14 +184,13 @@ func (c *Conn) emptyLocked() bool {
 
 // Flush writes everything queued, and never blocks on a slow client: the first caller to find no
 // flush in progress becomes the flusher (see outQueue) and writes the queue straight to the
-// socket with one non-blocking writev per loop; what the socket does not take at once is copied to
-// netpoll's output buffer and written by a goroutine when the socket becomes writable (drain),
-// which then goes on flushing. If another goroutine is flushing, Flush returns nil at once: that
+// socket with one non-blocking writev per loop; what the socket does not take at once is copied
+// aside and written by a goroutine as the socket makes room (drain), which then goes on flushing. If another goroutine is flushing, Flush returns nil at once: that
 // flusher writes what this caller queued. A TLS connection is flushed by a goroutine (crypto/tls
 // writes block). A write error, or a drain that waits longer than WriteTimeout, closes the
 // connection; Flush returns the error when it happens during the call.
 //
-// Safe for concurrent use, and on a netpoll poller (netpoll.go).
+// Safe for concurrent use, and on a poller (dispatch.go).
 func (c *Conn) Flush() error {
 	c.mu.Lock()
 	o := &c.out
@@ -232,23 +230,22 @@ func (c *Conn) flushLocked() error {
 		if code != 0 {
 			cf = ws.AppendCloseFrame(nil, code, "") // once per connection at most
 		}
-		n, left, err := c.write(tc, ctrl, buf, cf)
-		if err == nil && buf != nil {
-			c.srv.bufs.put(buf) // written, or copied to netpoll's buffer
+		n, rest, err := c.write(tc, ctrl, buf, cf)
+		if buf != nil {
+			c.srv.bufs.put(buf) // written, or what is left copied to rest
 		}
 		c.mu.Lock()
 		if err != nil {
-			// buf may still be referenced by netpoll's output buffer: leave it to the GC.
 			o.inflight, o.inflightPkts, o.flushing = 0, 0, false
 			c.mu.Unlock()
 			c.writeFailed(err)
 			return err
 		}
-		if left > 0 {
-			o.inflight = int32(left)
+		if len(rest) > 0 {
+			o.inflight = int32(len(rest))
 			c.mu.Unlock()
 			c.srv.stats.WritesLeft.Add(1)
-			go c.drain(pkts, n+left)
+			go c.drain(pkts, n+len(rest), rest)
 			return nil
 		}
 		o.inflight, o.inflightPkts = 0, 0
@@ -270,10 +267,11 @@ func (c *Conn) wrote(pkts int32, n int) {
 	c.touchWrite()
 }
 
-// drain is the flusher while netpoll's output buffer holds the end of a write: netpoll writes
-// it when the socket becomes writable, within WriteTimeout, and drain goes on flushing.
-func (c *Conn) drain(pkts int32, n int) {
-	err := c.nc.Writer().Flush()
+// drain is the flusher while the socket is full: it writes rest (a pooled copy of what the socket
+// did not take) as room appears, within WriteTimeout, then goes on flushing.
+func (c *Conn) drain(pkts int32, n int, rest []byte) {
+	err := c.writeAll(rest)
+	c.srv.bufs.put(rest)
 	c.mu.Lock()
 	o := &c.out
 	o.inflight, o.inflightPkts = 0, 0
@@ -287,10 +285,49 @@ func (c *Conn) drain(pkts int32, n int) {
 	c.flushLocked()
 }
 
+// errWriteTimeout: the socket had no room for WriteTimeout.
+var errWriteTimeout = errors.New("hybrid: write timed out")
+
+// writeAll writes p to the socket, waiting for room (the poller's output events) at most
+// WriteTimeout in all. Only the flusher (drain, or a TLS connection's writer) calls it.
+func (c *Conn) writeAll(p []byte) error {
+	var timer *time.Timer
+	w := c.waiter() // before the first write: room that appears after it wakes us
+	for len(p) > 0 {
+		if c.isClosing() {
+			return ErrConnClosed
+		}
+		if !c.useFD() {
+			return ErrConnClosed
+		}
+		iov := [1]syscall.Iovec{{Base: &p[0]}}
+		iov[0].SetLen(len(p))
+		n, err := writev(int(c.fd), iov[:])
+		c.doneFD()
+		if err != nil {
+			return err
+		}
+		p = p[n:]
+		if n > 0 || len(p) == 0 {
+			continue
+		}
+		if timer == nil {
+			timer = time.NewTimer(c.srv.set.writeTimeout)
+			defer timer.Stop()
+		}
+		select {
+		case <-w.w:
+		case <-timer.C:
+			return errWriteTimeout
+		}
+	}
+	return nil
+}
+
 // write writes ctrl, then buf (framed as one binary WebSocket message when the connection is a
-// WebSocket), then cf, and returns the bytes written and the bytes left in netpoll's output
-// buffer for drain. Only the flusher calls it.
-func (c *Conn) write(tc *tls.Conn, ctrl, buf, cf []byte) (n, left int, err error) {
+// WebSocket), then cf, and returns the bytes written and a pooled copy of what the socket did not
+// take, for drain. Only the flusher calls it.
+func (c *Conn) write(tc *tls.Conn, ctrl, buf, cf []byte) (n int, rest []byte, err error) {
 	var data []byte
 	if hr := int(c.headroom); len(buf) > hr {
 		data = buf[hr:]
@@ -307,32 +344,29 @@ func (c *Conn) write(tc *tls.Conn, ctrl, buf, cf []byte) (n, left int, err error
 		for _, p := range parts {
 			if len(p) > 0 {
 				if _, err := tc.Write(p); err != nil {
-					return 0, 0, err
+					return 0, nil, err
 				}
 				n += len(p)
 			}
 		}
-		return n, 0, nil
+		return n, nil, nil
 	case c.fd >= 0:
 		return c.sockWrite(&parts)
 	}
-	w := c.nc.Writer()
-	for _, p := range parts {
+	for _, p := range parts { // tests: a stand-in socket
 		if len(p) > 0 {
-			w.WriteBinary(p)
+			if _, err := c.nc.Write(p); err != nil {
+				return 0, nil, err
+			}
 			n += len(p)
 		}
 	}
-	if err := w.Flush(); err != nil {
-		return 0, 0, err
-	}
-	return n, 0, nil
+	return n, nil, nil
 }
 
-// sockWrite writes parts to the socket with one non-blocking writev and copies what the socket did
-// not take to netpoll's output buffer (not flushed: see drain). It returns the bytes written and
-// the bytes left. Only the flusher calls it, and netpoll's output buffer is empty when it does.
-func (c *Conn) sockWrite(parts *[3][]byte) (n, left int, err error) {
+// sockWrite writes parts to the socket with one non-blocking writev and returns the bytes written
+// and a pooled copy of what the socket did not take. Only the flusher calls it.
+func (c *Conn) sockWrite(parts *[3][]byte) (n int, rest []byte, err error) {
 	var iov [3]syscall.Iovec
 	cnt, total := 0, 0
 	for _, p := range parts {
@@ -344,47 +378,30 @@ func (c *Conn) sockWrite(parts *[3][]byte) (n, left int, err error) {
 		}
 	}
 	if cnt == 0 {
-		return 0, 0, nil
+		return 0, nil, nil
 	}
-	// The fd stays open while wlock is held: the close callback waits for it (stopWrites).
-	if !c.wlock.CompareAndSwap(0, 1) {
-		return 0, 0, ErrConnClosed
+	if !c.useFD() {
+		return 0, nil, ErrConnClosed
 	}
 	n, err = writev(int(c.fd), iov[:cnt])
-	c.wlock.Store(0)
+	c.doneFD()
 	if err != nil {
-		return 0, 0, err
+		return 0, nil, err
 	}
 	if n == total {
-		return n, 0, nil
+		return n, nil, nil
 	}
-	w := c.nc.Writer()
+	rest = c.srv.bufs.get(total - n)
 	skip := n
 	for _, p := range parts {
 		if skip >= len(p) {
 			skip -= len(p)
 			continue
 		}
-		rest := p[skip:]
+		rest = append(rest, p[skip:]...)
 		skip = 0
-		dst, err := w.Malloc(len(rest))
-		if err != nil {
-			return 0, 0, err
-		}
-		copy(dst, rest)
 	}
-	return n, total - n, nil
-}
-
-// stopWrites waits for a direct write in progress and refuses later ones: netpoll closes the fd
-// when the close callbacks return, and the number may be reused at once.
-func (c *Conn) stopWrites() {
-	for !c.wlock.CompareAndSwap(0, 2) {
-		if c.wlock.Load() == 2 {
-			return
-		}
-		runtime.Gosched()
-	}
+	return n, rest, nil
 }
 
 // writeFailed counts and logs a failed flush and closes the connection.
@@ -392,7 +409,7 @@ func (c *Conn) writeFailed(err error) {
 	if c.isClosing() {
 		return // the close made the write fail
 	}
-	if errors.Is(err, netpoll.ErrWriteTimeout) {
+	if errors.Is(err, errWriteTimeout) || errors.Is(err, os.ErrDeadlineExceeded) {
 		c.srv.stats.WriteTimeouts.Add(1)
 	} else {
 		c.srv.stats.WriteErrors.Add(1)

@@ -1,15 +1,13 @@
 package hybrid
 
 import (
-	"github.com/cloudwego/netpoll"
-
 	"github.com/shaddock-io/shaddock/codec"
 )
 
-// input is the byte slice the read path decodes from: what netpoll has buffered (one Peek of
-// everything), the tail of a unit completed from it, or a direct read. The steps of the read
-// path peek at it and skip whole units; they never ask for more than Len() bytes. A concrete type,
-// not an interface: it stays on the reader's stack.
+// input is the byte slice the read path decodes from: what one read returned, the tail of a unit
+// completed from it, or the plaintext of a TLS connection. The steps of the read path peek at it
+// and skip whole units; they never ask for more than Len() bytes. A concrete type, not an
+// interface: it stays on the reader's stack.
 type input struct{ b []byte }
 
 func (in *input) Len() int { return len(in.b) }
@@ -19,63 +17,19 @@ func (in *input) Peek(n int) []byte { return in.b[:n:n] }
 
 func (in *input) Skip(n int) { in.b = in.b[n:] }
 
-// connReader is the part of netpoll.Reader that readConn and readBatch use. A netpoll connection's
-// Reader and a netpoll.LinkBuffer (the plaintext of a TLS connection, and tests) implement it.
-type connReader interface {
-	Len() int
-	Peek(n int) ([]byte, error)
-	Skip(n int) error
-	Release() error
-}
-
-var (
-	_ connReader = netpoll.Reader(nil)
-	_ connReader = (*netpoll.LinkBuffer)(nil)
-)
-
 // batch accumulates the counters of one read batch, added to Stats once at its end.
 type batch struct {
 	pkts, bytes uint64
-	reads       uint64 // direct reads (readMore)
+	reads       uint64 // read system calls that returned bytes
 }
 
-// readConn runs one read batch over the bytes netpoll has buffered for the connection, and
-// leaves that buffer EMPTY: whole units are decoded in place; an incomplete unit at the end is
-// copied to c.tail (moveToTail) and completed from there by a later read (fillTail). So the task
-// never waits for bytes, which it must not do when it runs on the poller (netpoll.go). A
-// connection that turns out to be TLS stops here: its bytes stay where they are for serveTLS.
+// readBatch is the read batch of the plaintext of a TLS connection: an incomplete unit stays in
+// in, and the TLS goroutine reads until in holds the returned number of bytes (0: stop).
 // Reader only.
-func (c *Conn) readConn(r connReader) {
+func (c *Conn) readBatch(in *input) int {
 	c.touchRead()
 	var b batch
-	n := r.Len()
-	p, _ := r.Peek(n) // one slice: a copy only when netpoll's buffer nodes split the bytes
-	in := input{p}
-	c.consume(&in, &b)
-	if c.readDone() {
-		in.b = nil
-	}
-	r.Skip(n - in.Len())
-	r.Release()
-	if c.tail != nil && !c.readDone() && c.inline() {
-		c.readMore(&b)
-	}
-	if c.readDone() {
-		c.releaseTail()
-	}
-	c.endBatch(&b)
-}
-
-// readBatch is the read batch of the plaintext of a TLS connection: an incomplete unit stays in r,
-// and the TLS goroutine reads until r holds the returned number of bytes (0: stop).
-// Reader only.
-func (c *Conn) readBatch(r connReader) int {
-	c.touchRead()
-	var b batch
-	p, _ := r.Peek(r.Len())
-	in := input{p}
-	need := c.process(&in, &b)
-	r.Skip(len(p) - in.Len())
+	need := c.process(in, &b)
 	c.endBatch(&b)
 	if c.readDone() {
 		return 0
@@ -97,31 +51,6 @@ func (c *Conn) consume(in *input, b *batch) {
 	}
 }
 
-// readMore reads the socket directly, into a pooled buffer, while a unit is incomplete: netpoll
-// reads at most what is left in its current buffer node (NetpollBufferSize), so a unit often
-// straddles two of its reads although the rest is already in the kernel. Reading it now completes
-// the batch without another round through the poller. Only an inline task may do this: the
-// poller, which reads the socket otherwise, is busy running it (a worker task would race with
-// the poller's reads and reorder bytes). netpoll never closes the fd while an OnRequest task
-// runs, so the read is safe.
-// Reader only.
-func (c *Conn) readMore(b *batch) {
-	buf := c.srv.bufs.get(outClass2)[:outClass2]
-	for c.tail != nil && !c.readDone() && c.mode != modeTLS {
-		n, err := read(int(c.fd), buf)
-		if err != nil || n == 0 {
-			break // nothing more now; netpoll reports errors and the hang-up itself
-		}
-		b.reads++
-		in := input{buf[:n]}
-		c.consume(&in, b)
-		if n < len(buf) {
-			break
-		}
-	}
-	c.srv.bufs.put(buf)
-}
-
 // endBatch ends a read batch: counters, one Handler.ReadBatchDone when packages were handed
 // over, one flush.
 // Reader only.
@@ -134,7 +63,7 @@ func (c *Conn) endBatch(b *batch) {
 		s.stats.BytesIn.Add(b.bytes)
 	}
 	if b.reads > 0 {
-		s.stats.ReadsDirect.Add(b.reads)
+		s.stats.Reads.Add(b.reads)
 	}
 	if b.pkts > 0 && c.opened && !c.readDone() {
 		s.h.ReadBatchDone(c)
@@ -142,7 +71,7 @@ func (c *Conn) endBatch(b *batch) {
 	c.Flush()
 }
 
-// tail is an incomplete unit taken out of netpoll's buffer, until the rest arrives. Tails are
+// tail is an incomplete unit left at the end of a read, until the rest arrives. Tails are
 // pooled (Server.tails), their buffers come from bufPools; a connection holds one only while a
 // unit straddles two reads.
 type tail struct {
@@ -277,7 +206,7 @@ func (c *Conn) sniff(r *input) int {
 		return need
 	case protoUnknown:
 		s.stats.RejectedProtocol.Add(1)
-		s.log.Debug("hybrid: unknown protocol", "id", c.id, "remote", c.nc.RemoteAddr(), "first", head)
+		s.log.Debug("hybrid: unknown protocol", "id", c.id, "remote", c.RemoteAddr(), "first", head)
 		c.abort(CloseProtocolError)
 		return 0
 	}
@@ -285,7 +214,7 @@ func (c *Conn) sniff(r *input) int {
 		if n := s.stats.ClassifiedConns.Add(1); s.set.maxConns > 0 && n > int64(s.set.maxConns) {
 			s.stats.ClassifiedConns.Add(-1)
 			s.stats.RejectedMaxConns.Add(1)
-			s.log.Debug("hybrid: too many connections", "id", c.id, "remote", c.nc.RemoteAddr())
+			s.log.Debug("hybrid: too many connections", "id", c.id, "remote", c.RemoteAddr())
 			c.abort(CloseProtocolError)
 			return 0
 		}
@@ -397,7 +326,7 @@ func (c *Conn) handlePackage(t codec.Type, body []byte) {
 // Reader only.
 func (c *Conn) protocolError(counter interface{ Add(uint64) uint64 }, what string, detail int) {
 	counter.Add(1)
-	c.srv.log.Debug("hybrid: protocol error", "id", c.id, "remote", c.nc.RemoteAddr(), "err", what, "detail", detail)
+	c.srv.log.Debug("hybrid: protocol error", "id", c.id, "remote", c.RemoteAddr(), "err", what, "detail", detail)
 	if c.mode == modeFrames {
 		c.wsClose(1002)
 		return
@@ -413,7 +342,7 @@ func (c *Conn) handshake(body []byte) {
 	if err := parseHandshake(body, &req); err != nil {
 		s.stats.HandshakeInvalid.Add(1)
 		s.stats.Handshake500.Add(1)
-		s.log.Debug("hybrid: bad handshake", "id", c.id, "remote", c.nc.RemoteAddr(), "err", err)
+		s.log.Debug("hybrid: bad handshake", "id", c.id, "remote", c.RemoteAddr(), "err", err)
 		c.refuse(500)
 		return
 	}

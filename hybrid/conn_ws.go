@@ -26,7 +26,7 @@ func (c *Conn) upgrade(r *input) int {
 	var resp [256]byte
 	if err != nil {
 		s.stats.WSUpgradeFail.Add(1)
-		s.log.Debug("hybrid: websocket upgrade refused", "id", c.id, "remote", c.nc.RemoteAddr(), "err", err)
+		s.log.Debug("hybrid: websocket upgrade refused", "id", c.id, "remote", c.RemoteAddr(), "err", err)
 		c.mu.Lock()
 		c.queueCtrlLocked(ws.AppendHTTPError(resp[:0], ws.HTTPStatus(err)))
 		c.mu.Unlock()
@@ -176,7 +176,7 @@ func (c *Conn) wsError(err error) {
 	} else {
 		s.stats.ErrWSFrame.Add(1)
 	}
-	s.log.Debug("hybrid: websocket protocol error", "id", c.id, "remote", c.nc.RemoteAddr(), "err", err)
+	s.log.Debug("hybrid: websocket protocol error", "id", c.id, "remote", c.RemoteAddr(), "err", err)
 	c.wsClose(code)
 }
 

@@ -1,41 +1,51 @@
 package hybrid
 
 import (
+	"bytes"
 	"net"
+	"net/netip"
+	"sync"
 
 	"github.com/shaddock-io/shaddock/codec"
 	"github.com/shaddock-io/shaddock/hybrid/ws"
 	"sync/atomic"
 	"testing"
-
-	"github.com/cloudwego/netpoll"
 )
 
-// fakeConn stands in for a netpoll connection in tests that drive the read path directly: writes
-// go to a LinkBuffer, Close is recorded. Any other method panics (the embedded interface is nil).
+// fakeConn stands in for the socket in tests that drive the read path directly: writes go to a
+// buffer, Close is recorded. Any other method panics (the embedded interface is nil).
 type fakeConn struct {
-	netpoll.Connection
-	out    *netpoll.LinkBuffer
+	net.Conn
+	mu     sync.Mutex
+	out    bytes.Buffer
 	closed atomic.Bool
 }
 
 var fakeAddr = &net.TCPAddr{IP: net.IPv4(192, 0, 2, 1), Port: 1}
 
-func (f *fakeConn) Close() error           { f.closed.Store(true); return nil }
-func (f *fakeConn) Writer() netpoll.Writer { return f.out }
-func (f *fakeConn) RemoteAddr() net.Addr   { return fakeAddr }
-func (f *fakeConn) LocalAddr() net.Addr    { return fakeAddr }
-func (f *fakeConn) IsActive() bool         { return !f.closed.Load() }
-func (f *fakeConn) Reader() netpoll.Reader { panic("fakeConn: Reader") }
-func (f *fakeConn) String() string         { return "fakeConn" }
+func (f *fakeConn) Close() error         { f.closed.Store(true); return nil }
+func (f *fakeConn) RemoteAddr() net.Addr { return fakeAddr }
+func (f *fakeConn) LocalAddr() net.Addr  { return fakeAddr }
 
-// fdConn is a fakeConn with a socket: the transport writes to it directly (sockWrite).
-type fdConn struct {
-	fakeConn
-	fd int
+func (f *fakeConn) Write(p []byte) (int, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.out.Write(p)
 }
 
-func (f *fdConn) Fd() int { return f.fd }
+// written returns what was written so far.
+func (f *fakeConn) written() []byte {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return bytes.Clone(f.out.Bytes())
+}
+
+// newTestConn returns a connection of s on nc, which stands in for its socket.
+func newTestConn(s *Server, nc net.Conn) *Conn {
+	c := newConn(s, -1, netip.AddrPort{})
+	c.nc = nc
+	return c
+}
 
 // nopHandler accepts every handshake and does nothing else.
 type nopHandler struct{}
@@ -57,8 +67,8 @@ func newFakeConn(t testing.TB, cfg Config, h Handler) (*Server, *Conn, *fakeConn
 	}
 	s, err := NewServer(cfg, h)
 	requireNoError(t, err, "NewServer")
-	f := &fakeConn{out: netpoll.NewLinkBuffer()}
-	return s, newConn(s, f), f
+	f := &fakeConn{}
+	return s, newTestConn(s, f), f
 }
 
 // steadyInput is what a WORKING client sends in the steady state: a heartbeat and requests.

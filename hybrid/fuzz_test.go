@@ -9,8 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cloudwego/netpoll"
-
 	"github.com/shaddock-io/shaddock/codec"
 	"github.com/shaddock-io/shaddock/hybrid/ws"
 )
@@ -136,45 +134,38 @@ type feedResult struct {
 }
 
 // feed runs the read path of a fresh connection over data delivered in the given pieces (the
-// lengths cycle; 0 means everything at once), through a netpoll LinkBuffer as netpoll would: each
-// piece is decoded with what the connection kept of an incomplete unit (consume), and netpoll's
-// buffer must be left empty (an inline task may not leave bytes there), unless the connection
-// stopped or turned out to be TLS.
+// lengths cycle; 0 means everything at once), as reads from the socket would deliver them: each
+// piece is decoded with what the connection kept of an incomplete unit (consume), and must be
+// consumed whole (the read buffer is reused by the next read), unless the connection stopped or
+// turned out to be TLS.
 func feed(t *testing.T, data []byte, pieces []byte) feedResult {
 	rec := &recorder{}
 	cfg := fuzzConfig
 	cfg.TLS = serverTLS(t)
 	_, c, f := newFakeConn(t, cfg, rec)
-	lb := netpoll.NewLinkBuffer()
-	defer lb.Close()
 	var b batch
 	for i, off := 0, 0; off < len(data) && !c.readDone(); i++ {
 		n := len(data) - off
 		if len(pieces) > 0 && pieces[i%len(pieces)] != 0 {
 			n = min(n, int(pieces[i%len(pieces)]))
 		}
-		lb.WriteBinary(append([]byte(nil), data[off:off+n]...))
-		lb.Flush()
+		read := append([]byte(nil), data[off:off+n]...) // the read buffer
 		off += n
-		p, _ := lb.Peek(lb.Len())
-		in := input{p}
+		in := input{read}
 		c.consume(&in, &b)
-		lb.Skip(len(p) - in.Len())
 		if c.readDone() || c.mode == modeTLS {
 			break
 		}
-		if lb.Len() != 0 {
-			t.Fatalf("%d bytes left in netpoll's buffer", lb.Len())
+		if in.Len() != 0 {
+			t.Fatalf("%d bytes left unconsumed in the read buffer", in.Len())
 		}
 		if c.tail != nil && len(c.tail.b) >= c.tail.need {
 			t.Fatalf("reader stalls: the tail holds %d bytes and needs %d", len(c.tail.b), c.tail.need)
 		}
-		lb.Release()
+		clear(read) // reused by the next read: nothing may point into it
 	}
 	c.Flush()
-	f.out.Flush()
-	out, _ := f.out.Next(f.out.Len())
-	return feedResult{log: rec.log, out: append([]byte(nil), out...), closing: c.closing.Load(),
+	return feedResult{log: rec.log, out: f.written(), closing: c.closing.Load(),
 		stopped: c.readDone() || c.mode == modeTLS, state: c.state.Load()}
 }
 

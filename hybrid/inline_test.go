@@ -14,8 +14,8 @@ import (
 	pc "github.com/shaddock-io/shaddock/internal/pomeloclient"
 )
 
-// These tests cover how read batches are dispatched (netpoll.go): inline on the poller or on a
-// worker, and the two hazards of inline execution, waiting for bytes and closing.
+// These tests cover how read batches are dispatched (dispatch.go): inline on the poller or on a
+// worker, closes requested while a batch runs, and the read path's hand-over between tasks.
 
 // dispatchModes runs f with the default dispatch (worker pool) and with Config.Inline.
 func dispatchModes(t *testing.T, f func(t *testing.T, cfg Config)) {
@@ -28,10 +28,10 @@ func dispatchModes(t *testing.T, f func(t *testing.T, cfg Config)) {
 	}
 }
 
-// onPoller reports whether the calling goroutine is a netpoll poller.
+// onPoller reports whether the calling goroutine is a poller.
 func onPoller() bool {
 	var buf [16 << 10]byte
-	return bytes.Contains(buf[:runtime.Stack(buf[:], false)], []byte("netpoll.(*defaultPoll).Wait"))
+	return bytes.Contains(buf[:runtime.Stack(buf[:], false)], []byte("hybrid.(*poller).loop"))
 }
 
 // TestDispatch: with Config.Inline, DATA is handed over on the poller goroutine that read it;
@@ -74,8 +74,8 @@ func TestDispatch(t *testing.T) {
 }
 
 // TestCloseInsideBatch: a Handler that closes or kicks its own connection, or another one, while
-// its batch runs (on the poller, by default) leaves the server serving: closes requested during an
-// inline batch are deferred to its end (closing there would wait for the poller itself).
+// its batch runs (on the poller, with Inline) leaves the server serving: the close takes effect when
+// the batch ends.
 func TestCloseInsideBatch(t *testing.T) {
 	dispatchModes(t, func(t *testing.T, cfg Config) {
 		h := echoHandler()
@@ -203,7 +203,7 @@ func (e *countingEcho) ReadBatchDone(c *Conn)     { c.Flush() }
 func (e *countingEcho) Closed(*Conn, CloseReason) { e.closed.Add(1) }
 
 // TestSlowReaderKeepsOrder: pushes to a client that stops reading fill the socket; the rest goes
-// through netpoll's output buffer and later flushes, and the client, once it reads again, gets
+// through a drain as the socket makes room, and the client, once it reads again, gets
 // every package once and in order.
 func TestSlowReaderKeepsOrder(t *testing.T) {
 	dispatchModes(t, func(t *testing.T, cfg Config) {
@@ -215,7 +215,7 @@ func TestSlowReaderKeepsOrder(t *testing.T) {
 			c := connect(t, addr, tr)
 			sc := <-opened
 			left := s.Stats().WritesLeft.Load()
-			// Push until a write is left to netpoll, then 200 more (under MaxQueueBytes).
+			// Push until a write is left for a drain, then 200 more (under MaxQueueBytes).
 			var pushes uint32
 			for more := 200; more > 0; pushes++ {
 				if pushes == 20000 {
@@ -238,44 +238,36 @@ func TestSlowReaderKeepsOrder(t *testing.T) {
 	})
 }
 
-// TestStraddlingPackages: packages longer than netpoll's read buffer, one per write, are all
-// answered, in order.
-// Inline, the transport completes a straddling package with its own read (Stats.ReadsDirect); on
-// a worker it never reads the socket itself.
+// TestStraddlingPackages: packages longer than a task's read buffer, so that each straddles
+// reads, are all answered, in order.
 func TestStraddlingPackages(t *testing.T) {
 	dispatchModes(t, func(t *testing.T, cfg Config) {
 		h := echoHandler()
 		s, addr := startServer(t, cfg, h)
+		const n = 5
 		for _, tr := range []pc.Transport{pc.TCP, pc.WS} {
 			c := connect(t, addr, tr)
-			var ids []uint32
-			// The first package is far larger than netpoll's read buffer node (which stays at
-			// NetpollBufferSize once a connection runs inline): it straddles two reads.
-			size := func(id uint32) int { return 4000 - int(id)*37 }
-			for id := uint32(1); id <= 20; id++ {
-				if id == 1 {
-					h.next(t, "open") // WORKING: with Inline, the next batch runs inline
-				}
+			h.next(t, "open") // WORKING: with Inline, the next batches run inline
+			reads := s.Stats().Reads.Load()
+			size := func(id uint32) int { return readBufSize + 5000 - int(id)*37 }
+			for id := uint32(1); id <= n; id++ {
 				body := bytes.Repeat([]byte{'a' + byte(id)}, size(id))
 				requireNoError(t, c.Request(id, "a.b.c", body), "request")
-				ids = append(ids, id)
 			}
-			for _, id := range ids {
+			for id := uint32(1); id <= n; id++ {
 				m := readResponse(t, c, id)
 				requireEqual(t, len(m.Body), size(id), "body length")
+				requireEqual(t, m.Body[0], 'a'+byte(id), "body")
 			}
-		}
-		direct := s.Stats().ReadsDirect.Load()
-		if !cfg.Inline {
-			requireEqual(t, direct, uint64(0), "direct reads on a worker")
-		} else if direct == 0 {
-			t.Fatal("no direct read completed a package inline")
+			if got := s.Stats().Reads.Load() - reads; got <= n {
+				t.Fatalf("%v: %d reads for %d packages larger than the read buffer", tr, got, n)
+			}
 		}
 	})
 }
 
 // TestHandlerPanic: a Handler that panics closes its connection only; the server goes on serving
-// (netpoll's pool recovered such panics; an inline task must not let netpoll see them).
+// (the task recovers it, on a worker and inline).
 func TestHandlerPanic(t *testing.T) {
 	dispatchModes(t, func(t *testing.T, cfg Config) {
 		h := echoHandler()

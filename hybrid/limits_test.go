@@ -372,7 +372,7 @@ func TestNoDelay(t *testing.T) {
 		_, addr := startServer(t, Config{Nagle: nagle}, h)
 		connect(t, addr, pc.TCP)
 		sc := <-opened
-		fd := sc.nc.(interface{ Fd() int }).Fd()
+		fd := int(sc.fd)
 		v, err := syscall.GetsockoptInt(fd, syscall.IPPROTO_TCP, syscall.TCP_NODELAY)
 		requireNoError(t, err, "getsockopt")
 		requireEqual(t, v != 0, !nagle, "TCP_NODELAY")

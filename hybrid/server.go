@@ -6,13 +6,11 @@ import (
 	"errors"
 	"log/slog"
 	"net"
-	"runtime/debug"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
-
-	"github.com/cloudwego/netpoll"
 
 	"github.com/shaddock-io/shaddock/hybrid/ws"
 	"github.com/shaddock-io/shaddock/internal/wheel"
@@ -26,7 +24,7 @@ var (
 )
 
 // Server is the transport half of a pomelo frontend (connector): one port serving raw TCP,
-// WebSocket, TLS and WSS clients on cloudwego/netpoll, with pomelo's connection state machine,
+// WebSocket, TLS and WSS clients on an epoll reactor, with pomelo's connection state machine,
 // handshake, heartbeats and kicks. See the package documentation.
 type Server struct {
 	_ noCopy
@@ -47,13 +45,18 @@ type Server struct {
 	closed     atomic.Bool    // set once by Shutdown
 	closers    sync.WaitGroup // running Handler.Closed calls
 
-	mu      sync.Mutex // guards the fields below and every Conn's prev/next
-	conns   *Conn      // registry: head of a doubly linked list
-	nconns  int
-	evl     netpoll.EventLoop
-	serving bool
-	addr    net.Addr
-	drained chan struct{} // closed by unregister when the registry empties during Shutdown
+	mu         sync.Mutex // guards the fields below and every Conn's prev/next
+	conns      *Conn      // registry: head of a doubly linked list
+	nconns     int
+	pollers    []*poller // set once by Serve
+	serving    bool
+	addr       net.Addr
+	drained    chan struct{} // closed by unregister when the registry empties during Shutdown
+	ln         net.Listener
+	acceptor   *poller       // the listener's epoll loop (serveListener)
+	acceptDone chan struct{} // closed when serveListener returns
+
+	nextPoller uint32 // the accepting goroutine's round robin
 }
 
 // NewServer validates cfg and returns a Server that will call h. Nothing is started until Serve.
@@ -132,16 +135,13 @@ func (s *Server) ListenAndServe() error {
 	return s.Serve(ln)
 }
 
-// Serve accepts connections on ln (a TCP listener) until Shutdown, then returns ErrServerClosed.
-// ln is closed by Shutdown.
+// Serve accepts connections on ln (a *net.TCPListener) until Shutdown, then returns
+// ErrServerClosed. ln is closed by Shutdown.
 func (s *Server) Serve(ln net.Listener) error {
-	s.tuneNetpoll()
-	evl, err := netpoll.NewEventLoop(s.onRequest,
-		netpoll.WithOnPrepare(s.onPrepare),
-		netpoll.WithWriteTimeout(s.set.writeTimeout))
-	if err != nil {
-		return err
+	if _, ok := ln.(syscall.Conn); !ok {
+		return errors.New("hybrid: Serve needs a listener with a socket (*net.TCPListener)")
 	}
+	startWorkers()
 	s.mu.Lock()
 	switch {
 	case s.closed.Load():
@@ -152,11 +152,39 @@ func (s *Server) Serve(ln net.Listener) error {
 		s.mu.Unlock()
 		return ErrServing
 	}
-	s.serving, s.evl, s.addr = true, evl, ln.Addr()
+	n := s.set.pollers
+	if n == 0 {
+		n = runtime.GOMAXPROCS(0)/20 + 1
+		if s.set.inline {
+			n = runtime.GOMAXPROCS(0) // Handler work runs on the pollers
+		}
+	}
+	ap, err := newPoller(s)
+	if err != nil {
+		s.mu.Unlock()
+		return err
+	}
+	pollers := make([]*poller, 0, n)
+	for range n {
+		p, err := newPoller(s)
+		if err != nil {
+			for _, p := range pollers {
+				p.stop()
+			}
+			syscall.Close(ap.epfd)
+			syscall.Close(ap.stopfd)
+			s.mu.Unlock()
+			return err
+		}
+		pollers = append(pollers, p)
+		go p.loop()
+	}
+	s.serving, s.pollers, s.acceptor, s.addr, s.ln = true, pollers, ap, ln.Addr(), ln
+	s.acceptDone = make(chan struct{})
 	s.mu.Unlock()
 	s.wheel.Start()
-	s.log.Info("hybrid: serving", "addr", ln.Addr().String(), "tls", s.tlsCfg != nil)
-	err = evl.Serve(ln)
+	s.log.Info("hybrid: serving", "addr", ln.Addr().String(), "tls", s.tlsCfg != nil, "pollers", n)
+	err = s.serveListener(ln, ap)
 	if s.closed.Load() {
 		return ErrServerClosed
 	}
@@ -174,17 +202,23 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		c.closeWith(CloseServerShutdown)
 	}
 	s.mu.Lock()
-	evl := s.evl
+	ln, ap, done := s.ln, s.acceptor, s.acceptDone
 	s.mu.Unlock()
-	var err error
-	if evl != nil {
-		err = evl.Shutdown(ctx) // closes the listener
+	if ap != nil {
+		ap.stop() // Serve returns
+		<-done
+		ln.Close()
 	}
 	for _, c := range s.snapshot() { // accepted while the first pass ran
 		c.closeWith(CloseServerShutdown)
 	}
-	if werr := s.waitDrained(ctx); werr != nil {
-		err = werr
+	err := s.waitDrained(ctx)
+	if err == nil {
+		s.mu.Lock()
+		for _, p := range s.pollers {
+			p.stop()
+		}
+		s.mu.Unlock()
 	}
 	s.wheel.Stop()
 	return err
@@ -238,8 +272,13 @@ func (s *Server) snapshot() []*Conn {
 	return out
 }
 
-func (s *Server) register(c *Conn) {
+// register adds c to the registry, unless the server is shutting down.
+func (s *Server) register(c *Conn) bool {
 	s.mu.Lock()
+	if s.closed.Load() {
+		s.mu.Unlock()
+		return false
+	}
 	c.next = s.conns
 	if s.conns != nil {
 		s.conns.prev = c
@@ -247,6 +286,7 @@ func (s *Server) register(c *Conn) {
 	s.conns = c
 	s.nconns++
 	s.mu.Unlock()
+	return true
 }
 
 func (s *Server) unregister(c *Conn) {
@@ -266,70 +306,4 @@ func (s *Server) unregister(c *Conn) {
 		s.drained = nil
 	}
 	s.mu.Unlock()
-}
-
-// refuse ends a connection from OnPrepare, where netpoll cannot close it cleanly yet: the socket is
-// shut down, the peer sees EOF at once, and netpoll closes it on the hang-up event.
-func refuse(nc netpoll.Connection) context.Context {
-	if fd, ok := nc.(interface{ Fd() int }); ok {
-		syscall.Shutdown(fd.Fd(), syscall.SHUT_RDWR)
-	}
-	return context.Background()
-}
-
-// onPrepare runs when netpoll has accepted a connection, before it is registered for reading.
-func (s *Server) onPrepare(nc netpoll.Connection) context.Context {
-	s.stats.Accepted.Add(1)
-	if s.closed.Load() {
-		s.stats.RejectedShutdown.Add(1)
-		return refuse(nc)
-	}
-	if s.blacklist.Load().contains(addrOf(nc.RemoteAddr())) {
-		s.stats.RejectedBlacklist.Add(1)
-		s.log.Debug("hybrid: blacklisted", "remote", nc.RemoteAddr())
-		return refuse(nc)
-	}
-	if s.set.nagle {
-		if fd, ok := nc.(interface{ Fd() int }); ok {
-			syscall.SetsockoptInt(fd.Fd(), syscall.IPPROTO_TCP, syscall.TCP_NODELAY, 0)
-		}
-	}
-	c := newConn(s, nc)
-	s.stats.ActiveConns.Add(1)
-	s.register(c)
-	nc.AddCloseCallback(c.onNetpollClose)
-	c.arm(s.set.handshakeTimeout)
-	return &c.ctx
-}
-
-// onRequest runs netpoll's OnRequest task for a connection: on the poller goroutine or on a worker
-// (netpoll.go). It consumes everything buffered (readConn) and returns, so an idle connection holds
-// no goroutine; a TLS connection keeps the goroutine for its whole life (serveTLS).
-func (s *Server) onRequest(ctx context.Context, nc netpoll.Connection) error {
-	cc, ok := ctx.(*connCtx)
-	r := nc.Reader()
-	if !ok { // refused in onPrepare: discard until netpoll sees the hang-up
-		r.Skip(r.Len())
-		r.Release()
-		return nc.Close()
-	}
-	c := cc.c
-	defer c.recoverHandler()
-	c.readConn(r)
-	if c.mode == modeTLS && !c.readDone() {
-		c.serveTLS()
-	}
-	return nil
-}
-
-// recoverHandler turns a panic in a read batch (a Handler's, in practice) into a logged error
-// and a close of that connection, as netpoll's worker pool did before: a bug met by one
-// connection does not take the process down. It also keeps a panic away from netpoll's own
-// recovery, which closes the connection from the task: fatal for an inline task (netpoll.go).
-// Reader only.
-func (c *Conn) recoverHandler() {
-	if r := recover(); r != nil {
-		c.srv.log.Error("hybrid: panic in a read batch, connection closed", "id", c.id, "panic", r, "stack", string(debug.Stack()))
-		c.abort(CloseByApp)
-	}
 }

@@ -14,6 +14,7 @@ type Stats struct {
 	RejectedMaxConns  atomic.Uint64 // closed on classification: MaxConns reached
 	RejectedProtocol  atomic.Uint64 // closed on classification: first bytes are no protocol we speak
 	RejectedShutdown  atomic.Uint64 // closed on accept: the server is shutting down
+	AcceptErrors      atomic.Uint64 // accept failures (out of descriptors or memory), retried
 	ConnsTCP          atomic.Uint64 // classified as raw TCP
 	ConnsWS           atomic.Uint64 // classified as WebSocket (upgrade request seen)
 	ConnsTLS          atomic.Uint64 // classified as raw TCP inside TLS
@@ -47,8 +48,8 @@ type Stats struct {
 	BytesIn     atomic.Uint64
 	PackagesOut atomic.Uint64
 	BytesOut    atomic.Uint64
-	ReadsDirect atomic.Uint64 // reads made by the transport to complete a unit (see readMore)
-	WritesLeft  atomic.Uint64 // flushes the socket did not take whole: the rest went to netpoll
+	Reads       atomic.Uint64 // read system calls that returned bytes
+	WritesLeft  atomic.Uint64 // flushes the socket did not take whole: the rest waits for room (drain)
 
 	// Outbound.
 	OutboundNotWorking atomic.Uint64 // packages refused because the connection was not WORKING

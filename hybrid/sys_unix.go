@@ -3,13 +3,14 @@
 package hybrid
 
 import (
+	"io"
 	"syscall"
 	"unsafe"
 )
 
 // writev writes iov to the non-blocking socket fd with one system call (write or writev) and returns the bytes
 // written: 0 when the socket buffer is full (EAGAIN). The call cannot block, so it is made raw,
-// without telling the scheduler, as netpoll makes its own.
+// without telling the scheduler, as the Go runtime makes its own non-blocking calls.
 func writev(fd int, iov []syscall.Iovec) (int, error) {
 	for {
 		var n uintptr
@@ -31,13 +32,16 @@ func writev(fd int, iov []syscall.Iovec) (int, error) {
 	}
 }
 
-// read reads from the non-blocking socket fd into p and returns the bytes read: 0 when nothing is
-// buffered (EAGAIN) or at the end of the stream (netpoll sees the hang-up itself).
+// read reads from the non-blocking socket fd into p and returns the bytes read: 0 and no error
+// when nothing is buffered (EAGAIN), 0 and io.EOF at the end of the stream.
 func read(fd int, p []byte) (int, error) {
 	for {
 		n, _, e := syscall.RawSyscall(syscall.SYS_READ, uintptr(fd), uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)))
 		switch e {
 		case 0:
+			if n == 0 {
+				return 0, io.EOF
+			}
 			return int(n), nil
 		case syscall.EINTR:
 			continue

@@ -75,7 +75,7 @@ func (s *Server) onTimer(c *Conn, now int64) {
 		s.wheel.Schedule(&c.timer, d)
 		return
 	}
-	if fd, ok := c.nc.(interface{ Fd() int }); ok && kernelPending(fd.Fd()) {
+	if c.pendingInKernel() {
 		// Bytes wait in the kernel: the process was stalled (the wheel catches up faster than the
 		// reader). Give the reader a few ticks; a live poller drains the socket within them, so a
 		// slow client cannot use this to stay open.
@@ -96,6 +96,15 @@ func (s *Server) onTimer(c *Conn, now int64) {
 	default:
 		return
 	}
-	s.log.Debug("hybrid: timeout", "id", c.id, "remote", c.nc.RemoteAddr(), "reason", reason, "deadline", c.deadline.Load(), "now", now)
+	s.log.Debug("hybrid: timeout", "id", c.id, "remote", c.RemoteAddr(), "reason", reason, "deadline", c.deadline.Load(), "now", now)
 	c.closeWith(reason)
+}
+
+// pendingInKernel reports whether bytes wait in the socket's receive queue.
+func (c *Conn) pendingInKernel() bool {
+	if c.fd < 0 || !c.useFD() {
+		return false
+	}
+	defer c.doneFD()
+	return kernelPending(int(c.fd))
 }

@@ -2,7 +2,7 @@
 // in one process, N pomelo clients (handshake, ACK, heartbeats) in another.
 //
 //	idlebench run -n 10000 -transport tcp -heartbeat 3s -hold 30s
-//	idlebench run -n 10000 -transport ws -gogc 50          (also -memlimit, -inline, -pollers, -buffer)
+//	idlebench run -n 10000 -transport ws -gogc 50          (also -memlimit, -inline, -pollers)
 //
 // starts both processes (this binary with the server and client subcommands), reads the server's
 // RSS before the clients connect and again after all N connections have been open with heartbeats

@@ -18,10 +18,9 @@ func runCmd(args []string) error {
 	transport := fs.String("transport", "tcp", "tcp or ws")
 	hb := fs.Duration("heartbeat", 3*time.Second, "heartbeat interval")
 	hold := fs.Duration("hold", 30*time.Second, "how long all connections are held before measuring")
-	buf := fs.Int("buffer", 0, "server Config.NetpollBufferSize (0 = default)")
 	profile := fs.String("heapprofile", "", "write the server's heap profile here at the end")
 	inline := fs.Bool("inline", false, "server Config.Inline")
-	pollers := fs.Int("pollers", 0, "server Config.NetpollPollers (0 = default)")
+	pollers := fs.Int("pollers", 0, "server Config.Pollers (0 = default)")
 	gogc := fs.Int("gogc", 0, "server debug.SetGCPercent (0 = GOGC as it is)")
 	memLimit := fs.Int64("memlimit", 0, "server debug.SetMemoryLimit in bytes (0 = none)")
 	fs.Parse(args)
@@ -30,7 +29,7 @@ func runCmd(args []string) error {
 	if err != nil {
 		return err
 	}
-	srvArgs := []string{"server", "-addr", *addr, "-heartbeat", hb.String(), "-buffer", strconv.Itoa(*buf)}
+	srvArgs := []string{"server", "-addr", *addr, "-heartbeat", hb.String()}
 	if *profile != "" {
 		srvArgs = append(srvArgs, "-memprofilerate", "1")
 	}
@@ -107,7 +106,7 @@ func runCmd(args []string) error {
 	per := float64(after.RSS-before.RSS) / float64(*n)
 	printJSON(map[string]any{
 		"transport": *transport, "connections": *n, "heartbeat": hb.String(), "hold": hold.String(),
-		"buffer": *buf, "inline": *inline, "pollers": *pollers, "gogc": *gogc, "memlimit": *memLimit,
+		"inline": *inline, "pollers": *pollers, "gogc": *gogc, "memlimit": *memLimit,
 		"connect_time": connected.Round(time.Millisecond).String(),
 		"rss_before":   before.RSS, "rss_after": after.RSS, "rss_per_conn": int64(per),
 		"heap_inuse_per_conn": int64(float64(after.HeapInuse-before.HeapInuse) / float64(*n)),

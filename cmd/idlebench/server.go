@@ -30,10 +30,9 @@ func serverCmd(args []string) error {
 	fs := newFlags("server")
 	addr := fs.String("addr", "127.0.0.1:3390", "listen address")
 	hb := fs.Duration("heartbeat", 3*time.Second, "heartbeat interval (whole seconds; 0 = off)")
-	buf := fs.Int("buffer", 0, "Config.NetpollBufferSize (0 = the package default)")
 	rate := fs.Int("memprofilerate", 0, "runtime.MemProfileRate (0 = Go's default); 1 records every allocation")
-	inline := fs.Bool("inline", false, "Config.Inline: run read batches on the netpoll pollers")
-	pollers := fs.Int("pollers", 0, "Config.NetpollPollers (0 = the package default)")
+	inline := fs.Bool("inline", false, "Config.Inline: run read batches on the pollers")
+	pollers := fs.Int("pollers", 0, "Config.Pollers (0 = the package default)")
 	gogc := fs.Int("gogc", 0, "debug.SetGCPercent (0 = leave GOGC as it is)")
 	memLimit := fs.Int64("memlimit", 0, "debug.SetMemoryLimit in bytes (0 = none)")
 	fs.Parse(args)
@@ -48,12 +47,11 @@ func serverCmd(args []string) error {
 	}
 
 	s, err := hybrid.NewServer(hybrid.Config{
-		Heartbeat:         *hb,
-		NetpollBufferSize: *buf,
-		Inline:            *inline,
-		NetpollPollers:    *pollers,
-		HandshakeTimeout:  time.Minute,
-		Logger:            slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		Heartbeat:        *hb,
+		Inline:           *inline,
+		Pollers:          *pollers,
+		HandshakeTimeout: time.Minute,
+		Logger:           slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	}, idleHandler{})
 	if err != nil {
 		return err
