@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net"
 	"net/netip"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -123,14 +124,21 @@ func (p *poller) loop() {
 		syscall.Close(p.stopfd)
 	}()
 	var events [128]syscall.EpollEvent
+	block := true
 	for {
-		n, err := syscall.EpollWait(p.epfd, events[:], -1)
+		n, err := epollWait(p.epfd, events[:], block)
 		if err != nil {
 			if err == syscall.EINTR {
 				continue
 			}
 			p.s.log.Error("hybrid: epoll_wait failed, poller stopped", "err", err)
 			return
+		}
+		// After events, look again without blocking (a raw call: the P stays with the poller)
+		// before yielding and blocking: under load the next events are often there already.
+		if block = n == 0; block {
+			runtime.Gosched()
+			continue
 		}
 		for i := range n {
 			ev := &events[i]
@@ -154,6 +162,19 @@ func (p *poller) loop() {
 			}
 		}
 	}
+}
+
+// epollWait waits for events on epfd: blocking, as a system call the scheduler knows of, or, when
+// block is false, a raw non-blocking poll.
+func epollWait(epfd int, events []syscall.EpollEvent, block bool) (int, error) {
+	if block {
+		return syscall.EpollWait(epfd, events, -1)
+	}
+	n, _, e := syscall.RawSyscall6(syscall.SYS_EPOLL_WAIT, uintptr(epfd), uintptr(unsafe.Pointer(&events[0])), uintptr(len(events)), 0, 0, 0)
+	if e != 0 {
+		return 0, e
+	}
+	return int(n), nil
 }
 
 // accept takes every pending connection from the listening socket lfd and registers it, until the
