@@ -405,10 +405,9 @@ func (s *Server) Start() error {
 	return nil
 }
 
-// waitServing waits until hs has applied netpoll's process-wide settings and serves (or Serve
-// returned). netpoll (v0.7.2) re-initialises its pollers when those settings change, and that is
-// not safe while another event loop of the process (an RPC acceptor) initialises them for the
-// first time; so the transport starts first.
+// waitServing waits until hs serves (or Serve returned), so that the client port is open before
+// the RPC acceptor starts. (The order was required while the transport shared netpoll's
+// process-wide settings with the acceptor; it is kept because it is harmless.)
 func waitServing(hs *hybrid.Server, stopped <-chan struct{}) {
 	for hs.Addr() == nil {
 		select {

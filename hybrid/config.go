@@ -62,8 +62,8 @@ type Config struct {
 	Blacklist []string
 
 	// Nagle turns Nagle's algorithm back on for accepted sockets (TCP_NODELAY off, pomelo's
-	// setNoDelay default). The zero value leaves TCP_NODELAY on, as netpoll sets it on every
-	// socket: each flush leaves at once, which is what a live game wants.
+	// setNoDelay default). The zero value sets TCP_NODELAY on every accepted socket, as Go's
+	// net package does: each flush leaves at once, which is what a live game wants.
 	Nagle bool
 
 	// HandshakeTimeout closes a connection that stays silent for this long before its handshake

@@ -13,9 +13,9 @@ import (
 
 // Handler is implemented by the application layer. The transport calls it from the goroutine that
 // is reading the connection: calls for one connection never overlap, calls for different
-// connections may run in parallel, on goroutines of netpoll's worker pool; with Config.Inline,
-// Data and ReadBatchDone of a WORKING TCP or WebSocket connection run on a netpoll poller
-// goroutine, which serves many connections. A Handler must not block (do slow work elsewhere and
+// connections may run in parallel, on the transport's worker goroutines; with Config.Inline,
+// Data and ReadBatchDone of a WORKING TCP or WebSocket connection run on a poller goroutine,
+// which serves many connections. A Handler must not block (do slow work elsewhere and
 // answer later through Conn.Send; Conn methods never block).
 type Handler interface {
 	// Handshake is called once per connection with the client's handshake request, before any

@@ -60,8 +60,7 @@
 // its thread for the master's lifetime.
 //
 // In-process servers (Embedded, Single) start frontends first, then the rest, each group in
-// servers.json order (a frontend's transport sets netpoll's process-wide options, which must not
-// change while an RPC acceptor's event loop is being set up); they stop with Shutdown and a
+// servers.json order; they stop with Shutdown and a
 // StopTimeout deadline, frontends first too.
 //
 // # Control endpoint

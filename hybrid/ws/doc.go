@@ -5,7 +5,7 @@
 // and either decode a whole unit or report ErrShortBuffer without consuming,
 // copying or allocating; encoders append to a caller's slice. This fits a
 // reader that peeks at buffered bytes and releases them only once a whole
-// unit has been decoded (cloudwego/netpoll's Peek then Skip), and it serves
+// unit has been decoded (a read buffer decoded in place), and it serves
 // both the server (the connector) and a client (the load generator): see
 // Config.Role.
 //

@@ -5,8 +5,8 @@ import "bytes"
 // UpgradeRequest is what ParseUpgrade extracts from a WebSocket opening
 // handshake. Every slice is borrowed: it points into the bytes given to
 // ParseUpgrade and is valid only while those bytes are unchanged. A connector
-// reading from a netpoll Reader must use (or copy) them before it releases
-// the bytes (Skip, Next or Release).
+// decoding in place from a read buffer must use (or copy) them before the
+// buffer is reused.
 type UpgradeRequest struct {
 	Path   []byte // request-target as sent, e.g. "/" or "/chat?x=1"
 	Host   []byte // Host header value

@@ -216,8 +216,7 @@ func pickConnector(list []engine.ServerInfo, id string) (string, error) {
 	return "", fmt.Errorf("chatapp: no frontend %q in servers.json", id)
 }
 
-// Start starts every server, the frontends first (see engine.Server.Start on netpoll's
-// process-wide settings), and returns once all listen. On error the servers already started are
+// Start starts every server, the frontends first, and returns once all listen. On error the servers already started are
 // shut down. Calls made before a peer listens fail fast and are retried by the RPC client's
 // reconnection; nothing is sent before Start returns.
 func (d *Demo) Start() error {

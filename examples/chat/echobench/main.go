@@ -12,7 +12,7 @@
 // in flight: it writes that many at once, then writes one new request per response read (all
 // the requests owed after one read go out in one write). Heartbeats are answered as pomelo's
 // clients answer them, one interval after the server's. The server's read and write system calls
-// per response come from /proc/<pid>/io (syscr, syscw: netpoll's readv, the transport's write).
+// per response come from /proc/<pid>/io (syscr, syscw: the transport's reads and writes).
 package main
 
 import (
