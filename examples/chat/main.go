@@ -58,6 +58,7 @@ type flags struct {
 	configDir, env, mode, id, types, addr string
 	buffered                              time.Duration
 	rpcBuffer                             time.Duration
+	inline                                bool
 	cpuProfile                            string
 	quiet, noControl                      bool
 	admin                                 string // admin endpoint address, "" = off
@@ -76,6 +77,7 @@ func parseFlags(args []string) (*flags, error) {
 	fs.StringVar(&f.types, "type", "", "embedded and master: start only servers of these types (comma-separated)")
 	fs.StringVar(&f.addr, "addr", "", "client address of the first frontend run in this process, overriding clientHost:clientPort")
 	fs.DurationVar(&f.buffered, "buffered", 0, "use the buffered push scheduler with this flush interval (0: direct)")
+	fs.BoolVar(&f.inline, "inline", false, "run each frontend's read batches on its transport's pollers (hybrid.Config.Inline: no hand-off to a worker; handlers must not block)")
 	fs.DurationVar(&f.rpcBuffer, "rpc-buffer", 0, "write RPC frames at most once per this interval, both ways (pomelo's rpcConfig bufferMsg + interval; 0: at once)")
 	fs.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile of this process to this file until exit")
 	fs.BoolVar(&f.quiet, "quiet", false, "log warnings and errors only")
@@ -255,6 +257,9 @@ func childArgs(f *flags) ([]string, error) {
 	if f.rpcBuffer > 0 {
 		args = append(args, "-rpc-buffer", f.rpcBuffer.String())
 	}
+	if f.inline {
+		args = append(args, "-inline")
+	}
 	if f.quiet {
 		args = append(args, "-quiet")
 	}
@@ -262,11 +267,14 @@ func childArgs(f *flags) ([]string, error) {
 }
 
 // serverOptions are the engine options of one server of this process: logger, scheduler, RPC
-// buffering, and the -addr listener for the first frontend.
+// buffering, inline reads, and the -addr listener for the first frontend.
 func serverOptions(f *flags, log *slog.Logger, self engine.ServerInfo, withAddr bool) []engine.ServerOption {
 	opts := []engine.ServerOption{engine.WithConfig(func(cfg *engine.ServerConfig) {
 		cfg.Logger = log.With("server", self.ID)
 		cfg.Transport.Logger = cfg.Logger
+		if f.inline {
+			cfg.Transport.Inline = true
+		}
 		if f.rpcBuffer > 0 {
 			cfg.RPC.Client.BufferInterval, cfg.RPC.Server.BufferInterval = f.rpcBuffer, f.rpcBuffer
 		}

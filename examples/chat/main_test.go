@@ -69,7 +69,7 @@ func TestDefaultIsTheEmbeddedDemo(t *testing.T) {
 }
 
 func TestModesAndFilters(t *testing.T) {
-	opts, err := options(t, "-config", "config-cluster", "-mode", "master", "-type", "chat", "-quiet", "-buffered", "10ms", "-rpc-buffer", "2ms")
+	opts, err := options(t, "-config", "config-cluster", "-mode", "master", "-type", "chat", "-quiet", "-buffered", "10ms", "-rpc-buffer", "2ms", "-inline")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,7 +77,7 @@ func TestModesAndFilters(t *testing.T) {
 		t.Fatalf("mode %v servers %v", opts.Mode, ids(opts))
 	}
 	abs, _ := filepath.Abs("config-cluster")
-	if want := []string{"-config", abs, "-buffered", "10ms", "-rpc-buffer", "2ms", "-quiet"}; !reflect.DeepEqual(opts.Args, want) {
+	if want := []string{"-config", abs, "-buffered", "10ms", "-rpc-buffer", "2ms", "-inline", "-quiet"}; !reflect.DeepEqual(opts.Args, want) {
 		t.Fatalf("server arguments %q, want %q", opts.Args, want)
 	}
 	opts, err = options(t, "-config", "config-cluster", "-id", "connector-server-2,chat-server-1")
