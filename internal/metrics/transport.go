@@ -47,6 +47,8 @@ func newTransportCollector(stats func() *hybrid.Stats) prometheus.Collector {
 				i(func(s *hybrid.Stats) *atomic.Int64 { return &s.ClassifiedConns })),
 			one("connections_accepted_total", "TCP connections accepted, before the blacklist.", C,
 				u(func(s *hybrid.Stats) *atomic.Uint64 { return &s.Accepted })),
+			one("accept_errors_total", "Accept failures for lack of descriptors or memory, retried after a backoff.", C,
+				u(func(s *hybrid.Stats) *atomic.Uint64 { return &s.AcceptErrors })),
 			byLabel("connections_rejected_total", "Connections closed before any handshake, by reason.", "reason", C,
 				lv("blacklist", u(func(s *hybrid.Stats) *atomic.Uint64 { return &s.RejectedBlacklist })),
 				lv("max_conns", u(func(s *hybrid.Stats) *atomic.Uint64 { return &s.RejectedMaxConns })),
