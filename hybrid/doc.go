@@ -125,9 +125,9 @@
 // An idle connection costs its Conn (about 300 B), an 8-byte cell in the descriptor table and
 // the kernel's socket: no read buffer (reads go to the worker's), no write buffer (queues take
 // pooled buffers only while they hold bytes), no goroutine. cmd/idlebench measures the resident
-// memory per idle connection: with 10,000 connections and 3 s heartbeats, 732 B of RSS per TCP
-// connection and 807 B per WebSocket connection (291 and 354 B of live heap), against pomelo's
-// 9.5 and 18.8 KB. On cloudwego/netpoll, which this package used before, the same measurement
+// memory per idle connection: with 10,000 connections and 3 s heartbeats, 645-732 B of RSS per
+// TCP connection and 802-814 B per WebSocket connection (about 290 and 355 B of live heap),
+// against pomelo's 9.5 and 18.8 KB. On cloudwego/netpoll, which this package used before, the same measurement
 // gave 4.3 and 4.4 KB: netpoll's own per-connection state (a 1,456-byte write barrier, buffers,
 // operator, registry entry) came to about 3 KB of live heap.
 package hybrid
