@@ -14,21 +14,10 @@ import (
 // with -admin and checks that /metrics counts and times the RPC calls that chat traffic makes,
 // on both sides, and exports the connections' outbound queue depth.
 func TestAdminMetricsOfTheDemo(t *testing.T) {
-	dir := t.TempDir()
-	requireNoError(t, WriteConfig(dir, Layout{Connectors: 1, Chats: 1}))
 	ports, err := FreePorts(1)
 	requireNoError(t, err)
 	admin := "127.0.0.1:" + strconv.Itoa(ports[0])
-	c, err := Start(demoBin, dir, 60*time.Second, "-mode", "embedded", "-admin", admin, "-quiet")
-	requireNoError(t, err)
-	t.Cleanup(func() {
-		if err := c.Stop(); err != nil {
-			t.Errorf("stop: %v", err)
-		}
-		if t.Failed() {
-			t.Logf("demo output:\n%s", c.Log.String())
-		}
-	})
+	c := startProgram(t, demoBin, Layout{Connectors: 1, Chats: 1}, "-mode", "embedded", "-admin", admin)
 
 	client := http.Client{Timeout: 2 * time.Second}
 	scrape := func() map[string]float64 {
@@ -50,7 +39,7 @@ func TestAdminMetricsOfTheDemo(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 
-	cl := dial(t, c.ClientAddrs()[0], loadProtos(t, dir), 10*time.Second)
+	cl := dial(t, c.ClientAddrs()[0], loadProtos(t, c.Dir), 10*time.Second)
 	enter(t, cl, "ann", "r1") // the connector calls chatRemote.add on the chat server
 	const sends = 3
 	for i := range sends { // forwarded to the chat server: msgRemote.forwardMessage

@@ -62,12 +62,13 @@ func TestMain(m *testing.M) {
 // startCluster writes a config for l and runs the demo in master mode until the test ends.
 func startCluster(t *testing.T, l Layout) *Cluster { return startProgram(t, demoBin, l) }
 
-// startProgram writes a config for l and runs bin in master mode until the test ends.
-func startProgram(t *testing.T, bin string, l Layout) *Cluster {
+// startProgram writes a config for l and runs bin (in master mode unless args say otherwise)
+// until the test ends.
+func startProgram(t *testing.T, bin string, l Layout, args ...string) *Cluster {
 	t.Helper()
 	dir := t.TempDir()
 	requireNoError(t, WriteConfig(dir, l))
-	c, err := Start(bin, dir, 60*time.Second, "-quiet")
+	c, err := Start(bin, dir, 60*time.Second, append([]string{"-quiet"}, args...)...)
 	requireNoError(t, err)
 	t.Cleanup(func() {
 		if err := c.Stop(); err != nil {
