@@ -297,13 +297,9 @@ func (c *Conn) writeAll(p []byte) error {
 		if c.isClosing() {
 			return ErrConnClosed
 		}
-		if !c.useFD() {
-			return ErrConnClosed
-		}
 		iov := [1]syscall.Iovec{{Base: &p[0]}}
 		iov[0].SetLen(len(p))
-		n, err := writev(int(c.fd), iov[:])
-		c.doneFD()
+		n, err := c.writeFD(iov[:])
 		if err != nil {
 			return err
 		}
@@ -364,6 +360,16 @@ func (c *Conn) write(tc *tls.Conn, ctrl, buf, cf []byte) (n int, rest []byte, er
 	return n, nil, nil
 }
 
+// writeFD makes one non-blocking writev of iov on the socket (0 when it is full), unless the
+// socket is closed or closing (ErrConnClosed).
+func (c *Conn) writeFD(iov []syscall.Iovec) (int, error) {
+	if !c.useFD() {
+		return 0, ErrConnClosed
+	}
+	defer c.doneFD()
+	return writev(int(c.fd), iov)
+}
+
 // sockWrite writes parts to the socket with one non-blocking writev and returns the bytes written
 // and a pooled copy of what the socket did not take. Only the flusher calls it.
 func (c *Conn) sockWrite(parts *[3][]byte) (n int, rest []byte, err error) {
@@ -380,11 +386,7 @@ func (c *Conn) sockWrite(parts *[3][]byte) (n int, rest []byte, err error) {
 	if cnt == 0 {
 		return 0, nil, nil
 	}
-	if !c.useFD() {
-		return 0, nil, ErrConnClosed
-	}
-	n, err = writev(int(c.fd), iov[:cnt])
-	c.doneFD()
+	n, err = c.writeFD(iov[:cnt])
 	if err != nil {
 		return 0, nil, err
 	}

@@ -116,8 +116,7 @@ func (c *Conn) step(buf []byte) (again bool) {
 	defer func() {
 		if r := recover(); r != nil {
 			c.srv.log.Error("hybrid: panic in a read batch, connection closed", "id", c.id, "panic", r, "stack", string(debug.Stack()))
-			c.stopRead = true
-			c.closeWith(CloseByApp)
+			c.abort(CloseByApp)
 			again = true
 		}
 	}()

@@ -99,10 +99,13 @@ func newPoller(s *Server) (*poller, error) {
 		syscall.Close(int(efd))
 		return nil, err
 	}
-	if s.set.inline {
-		p.buf = make([]byte, readBufSize)
-	}
 	return p, nil
+}
+
+// close closes the loop's descriptors, once it has returned (or never ran).
+func (p *poller) close() {
+	syscall.Close(p.epfd)
+	syscall.Close(p.stopfd)
 }
 
 // add registers fd, whose Conn is already in fdConns.
@@ -119,10 +122,7 @@ func (p *poller) stop() {
 
 // loop waits for events until stop.
 func (p *poller) loop() {
-	defer func() {
-		syscall.Close(p.epfd)
-		syscall.Close(p.stopfd)
-	}()
+	defer p.close()
 	var events [128]syscall.EpollEvent
 	block := true
 	for {
@@ -178,16 +178,15 @@ func epollWait(epfd int, events []syscall.EpollEvent, block bool) (int, error) {
 }
 
 // accept takes every pending connection from the listening socket lfd and registers it, until the
-// backlog is empty (false: the caller waits for the listener to become readable again) or the
-// listener fails (true, with the error).
-func (s *Server) accept(lfd int) (done bool, err error) {
+// backlog is empty (nil) or the listener fails.
+func (s *Server) accept(lfd int) error {
 	backoff := 5 * time.Millisecond
 	for {
 		fd, sa, err := syscall.Accept4(lfd, syscall.SOCK_NONBLOCK|syscall.SOCK_CLOEXEC)
 		switch err {
 		case nil:
 		case syscall.EAGAIN:
-			return false, nil
+			return nil
 		case syscall.EINTR, syscall.ECONNABORTED:
 			continue
 		case syscall.EMFILE, syscall.ENFILE, syscall.ENOBUFS, syscall.ENOMEM:
@@ -196,13 +195,13 @@ func (s *Server) accept(lfd int) (done bool, err error) {
 			s.stats.AcceptErrors.Add(1)
 			s.log.Warn("hybrid: accept failed, retrying", "err", err, "after", backoff)
 			if s.closed.Load() {
-				return true, ErrServerClosed
+				return ErrServerClosed
 			}
 			time.Sleep(backoff)
 			backoff = min(2*backoff, time.Second)
 			continue
 		default:
-			return true, err
+			return err
 		}
 		s.open(fd, sockaddrAddrPort(sa))
 	}
@@ -270,32 +269,36 @@ func localAddr(fd int) net.Addr {
 	return net.TCPAddrFromAddrPort(sockaddrAddrPort(sa))
 }
 
-// serveListener accepts on ln's socket until Shutdown stops it (ErrServerClosed) or accepting
-// fails. It waits in an epoll loop of its own (level-triggered: what a backoff leaves in the
-// backlog is reported again), on the calling goroutine. ln stays open until it returns: Shutdown
-// closes ln after that, so the descriptor number cannot be reused under an accept.
-func (s *Server) serveListener(ln net.Listener, ap *poller) error {
-	defer close(s.acceptDone)
+// listenerFD returns the socket of ln, which must be a *net.TCPListener (or anything else with a
+// socket). The descriptor stays ln's.
+func listenerFD(ln net.Listener) (int, error) {
 	sc, ok := ln.(syscall.Conn)
 	if !ok {
-		return errors.New("hybrid: listener has no socket (want a *net.TCPListener)")
+		return -1, errors.New("hybrid: Serve needs a listener with a socket (*net.TCPListener)")
 	}
 	rc, err := sc.SyscallConn()
 	if err != nil {
-		return err
+		return -1, err
 	}
 	lfd := -1
 	if err := rc.Control(func(fd uintptr) { lfd = int(fd) }); err != nil {
-		return err
+		return -1, err
 	}
+	return lfd, nil
+}
+
+// serveListener accepts on the listening socket lfd until Shutdown stops ap (ErrServerClosed) or
+// accepting fails. It waits in ap's epoll (level-triggered: what a backoff leaves in the backlog
+// is reported again), on the calling goroutine, and closes ap on the way out. The listener stays
+// open until it returns: Shutdown closes it after that, so the descriptor number cannot be reused
+// under an accept.
+func (s *Server) serveListener(lfd int, ap *poller) error {
+	defer close(s.acceptDone)
+	defer ap.close()
 	ev := syscall.EpollEvent{Events: syscall.EPOLLIN, Fd: int32(lfd)}
 	if err := syscall.EpollCtl(ap.epfd, syscall.EPOLL_CTL_ADD, lfd, &ev); err != nil {
 		return err
 	}
-	defer func() {
-		syscall.Close(ap.epfd)
-		syscall.Close(ap.stopfd)
-	}()
 	var events [2]syscall.EpollEvent
 	for {
 		n, err := syscall.EpollWait(ap.epfd, events[:], -1)
@@ -309,7 +312,7 @@ func (s *Server) serveListener(ln net.Listener, ap *poller) error {
 			if int(events[i].Fd) == ap.stopfd {
 				return ErrServerClosed
 			}
-			if _, err := s.accept(lfd); err != nil {
+			if err := s.accept(lfd); err != nil {
 				return err
 			}
 		}

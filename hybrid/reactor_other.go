@@ -22,9 +22,13 @@ func newPoller(*Server) (*poller, error) { return nil, errNoReactor }
 
 func (p *poller) stop() {}
 
+func (p *poller) close() {}
+
+func listenerFD(net.Listener) (int, error) { return -1, errNoReactor }
+
 func (p *poller) loop() {}
 
-func (s *Server) serveListener(net.Listener, *poller) error {
+func (s *Server) serveListener(int, *poller) error {
 	close(s.acceptDone)
 	return errNoReactor
 }

@@ -9,7 +9,6 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/shaddock-io/shaddock/hybrid/ws"
@@ -138,8 +137,9 @@ func (s *Server) ListenAndServe() error {
 // Serve accepts connections on ln (a *net.TCPListener) until Shutdown, then returns
 // ErrServerClosed. ln is closed by Shutdown.
 func (s *Server) Serve(ln net.Listener) error {
-	if _, ok := ln.(syscall.Conn); !ok {
-		return errors.New("hybrid: Serve needs a listener with a socket (*net.TCPListener)")
+	lfd, err := listenerFD(ln)
+	if err != nil {
+		return err
 	}
 	startWorkers()
 	s.mu.Lock()
@@ -171,10 +171,12 @@ func (s *Server) Serve(ln net.Listener) error {
 			for _, p := range pollers {
 				p.stop()
 			}
-			syscall.Close(ap.epfd)
-			syscall.Close(ap.stopfd)
+			ap.close()
 			s.mu.Unlock()
 			return err
+		}
+		if s.set.inline {
+			p.buf = make([]byte, readBufSize)
 		}
 		pollers = append(pollers, p)
 		go p.loop()
@@ -184,7 +186,7 @@ func (s *Server) Serve(ln net.Listener) error {
 	s.mu.Unlock()
 	s.wheel.Start()
 	s.log.Info("hybrid: serving", "addr", ln.Addr().String(), "tls", s.tlsCfg != nil, "pollers", n)
-	err = s.serveListener(ln, ap)
+	err = s.serveListener(lfd, ap)
 	if s.closed.Load() {
 		return ErrServerClosed
 	}
