@@ -83,7 +83,8 @@ func TestClusterForward(t *testing.T) {
 		}))
 		requireNoError(t, app.GlobalBefore(BeforeFunc(func(*Context) error { globalBefore.inc(); return nil })))
 		requireNoError(t, app.GlobalAfter(AfterFunc(func(ctx *Context, err error) error {
-			if ctx.Route() == "chat.h.fail" {
+			var re *rpc.Error
+			if ctx.Route() == "chat.h.fail" && errors.As(err, &re) { // the frontend's view of the hop
 				mu.Lock()
 				lastErr = err
 				mu.Unlock()
@@ -107,9 +108,13 @@ func TestClusterForward(t *testing.T) {
 		FID: "connector-1", Rid: "room-7", N: float64(42), CtxUID: "u1"})
 	// Errors: the code survives the hop, and so does the message (seen by global after filters).
 	requireEqual(t, e.ask(c, s, 4, "chat.h.fail", `{}`), `{"code":501}`)
-	mu.Lock()
-	ferr := lastErr
-	mu.Unlock()
+	var ferr error
+	waitFor(t, "the frontend's global after filter", func() bool { // it runs once the response is queued
+		mu.Lock()
+		defer mu.Unlock()
+		ferr = lastErr
+		return ferr != nil
+	})
 	var re *rpc.Error
 	if !errors.As(ferr, &re) || re.Code != 501 || !strings.Contains(re.Message, "nope") {
 		t.Fatalf("frontend saw error %v, want code 501 with the backend's message", ferr)
