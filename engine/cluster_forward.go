@@ -34,6 +34,7 @@ func (c *Context) forwardRPC() bool {
 	}
 	var uid string
 	c.sbuf, uid = c.sess.appendSnapshot(c.sbuf[:0])
+	c.forwarded = true
 	c.fa = forwardArgs{id: c.id, typ: c.typ, route: c.route.name, body: body, sid: c.sess.id,
 		frontend: c.sess.frontendID, uid: uid, settings: c.sbuf}
 	s.stats.forwarded.Add(1)

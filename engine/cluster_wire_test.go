@@ -9,8 +9,8 @@ import (
 	"github.com/shaddock-io/shaddock/rpc"
 )
 
-// bits strips spaces and comments ("#" to the end of a line) from an annotated hex string.
-func bits(t testing.TB, annotated string) []byte {
+// annotatedHex strips spaces and comments ("#" to the end of a line) from an annotated hex string.
+func annotatedHex(t testing.TB, annotated string) []byte {
 	t.Helper()
 	var clean strings.Builder
 	for _, line := range strings.Split(annotated, "\n") {
@@ -26,7 +26,7 @@ func bits(t testing.TB, annotated string) []byte {
 func TestForwardWire(t *testing.T) {
 	args := forwardArgs{id: 300, typ: codec.Request, route: "chat.h.echo", body: []byte(`{}`), sid: 7,
 		frontend: "c-1", uid: "u1", settings: appendSettingsMap(nil, map[string]any{"rid": "r"})}
-	want := bits(t, `
+	want := annotatedHex(t, `
 		89 08                               # array of 8
 		83 d8 04                            # id 300 (zigzag 600)
 		00                                  # type 0: request
@@ -54,14 +54,14 @@ func TestForwardWire(t *testing.T) {
 	requireEqual(t, in.uid == nil, true)
 	requireEqual(t, in.typ, codec.Notify)
 	for _, bad := range []string{"8900", "8908 00 05", "8908 8405 00 87016188007087016180 8a00"} {
-		if in.decode(bits(t, bad)) == nil {
+		if in.decode(annotatedHex(t, bad)) == nil {
 			t.Fatalf("%s decoded", bad)
 		}
 	}
 
 	res := forwardOut{code: 501, msg: "nope", body: []byte(`{"code":501}`)}
 	got, _ = res.AppendRPC(nil)
-	requireEqual(t, hex.EncodeToString(got), hex.EncodeToString(bits(t, `
+	requireEqual(t, hex.EncodeToString(got), hex.EncodeToString(annotatedHex(t, `
 		89 03                               # array of 3
 		83 ea 07                            # code 501 (0: success)
 		87 04 6e6f7065                      # message "nope"

@@ -62,6 +62,25 @@ const (
 type Context struct {
 	noCopy noCopy
 
+	// The request's state, in three parts that release zeroes: always the first, the others
+	// only when the request used them, so that the common local request does not clear the
+	// whole Context.
+	ctxRequest
+	ctxForward
+	ctxRemote
+
+	// Storage kept across requests (release trims what grew too large).
+	buf    []byte // for a detached or rewritten body
+	jbuf   []byte // for json
+	out    []byte // encoding buffer for the response
+	values []ctxValue
+	sbuf   []byte      // the session settings, pack-encoded, for fa
+	mbuf   []byte      // a forwarded request's uid and settings (ruid, rsettings)
+	fdone  func(error) // forwardDone, bound once per Context
+}
+
+// ctxRequest is the state of every request.
+type ctxRequest struct {
 	srv   *Server
 	sess  *Session
 	fs    *FrontendSession // built on first use
@@ -74,10 +93,7 @@ type Context struct {
 	body   []byte            // the body: pomelo-protobuf wire when reqPB != nil, else JSON (or protobuf)
 	json   []byte            // the body as JSON text, once converted (for reqPB != nil)
 	jsonOK bool              // json holds the conversion
-	owned  bool              // body and json point into storage this Context owns
-	buf    []byte            // storage for a detached or rewritten body
-	jbuf   []byte            // storage for json
-	out    []byte            // encoding buffer for the response
+	owned  bool              // body and json point into Context.buf/jbuf
 
 	resp      any
 	err       error
@@ -90,27 +106,27 @@ type Context struct {
 	resumeErr error
 	inline    bool   // driven from the transport's Data call (responses flush at ReadBatchDone)
 	pooled    bool   // may return to the pool when done (never suspended by a filter or handler)
+	forwarded bool   // ctxForward is in use
 	responded func() // run once the response is queued (see whenResponded)
+}
 
-	values []ctxValue
+// ctxForward is a request forwarded from this frontend: msgRemote.forwardMessage's arguments
+// and result (whose buffers release keeps).
+type ctxForward struct {
+	fa forwardArgs
+	fr forwardRes
+}
 
-	// Forwarding, on a frontend: msgRemote.forwardMessage's arguments and result, and the
-	// completion bound once per Context. Reused across requests.
-	fa    forwardArgs
-	fr    forwardRes
-	fdone func(error)
-	sbuf  []byte // the session settings, pack-encoded, for fa
-
-	// A request forwarded to this server (remote is true; sess is nil): the caller's reply and
-	// the session snapshot. ruid and rsettings point into mbuf, which the Context owns.
+// ctxRemote is a request forwarded to this server (remote is true; sess is nil): the caller's
+// reply and the session snapshot. ruid and rsettings point into Context.mbuf.
+type ctxRemote struct {
 	remote    bool
 	rreply    rpc.Reply
 	rsid      uint64
 	rfid      string
 	ruid      []byte
-	ruidStr   string // string(ruid), once asked for
-	rsettings []byte // pack map
-	mbuf      []byte
+	ruidStr   string          // string(ruid), once asked for
+	rsettings []byte          // pack map
 	bs        *BackendSession // built on first use
 	fo        forwardOut
 }

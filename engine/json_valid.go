@@ -1,6 +1,9 @@
 package engine
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+	"math/bits"
+)
 
 // validJSON reports whether b is one JSON text (RFC 8259, as JSON.parse accepts it: surrounding
 // whitespace allowed, no trailing data). It is the check pomelo's coder makes implicitly with
@@ -105,19 +108,26 @@ func validString(b []byte, i int) (int, bool) {
 	if i >= len(b) || b[i] != '"' {
 		return 0, false
 	}
-	for i++; i < len(b); i++ {
-		// Skip eight plain bytes at a time: no '"', no '\\', no control character.
-		for len(b)-i >= 8 && plain8(binary.LittleEndian.Uint64(b[i:])) {
-			i += 8
+	i++
+	for {
+		// Eight bytes at a time: special8 marks the first '"', '\\' or control character exactly,
+		// so the scan jumps to it and never looks at plain bytes one by one.
+		if len(b)-i >= 8 {
+			m := special8(binary.LittleEndian.Uint64(b[i:]))
+			if m == 0 {
+				i += 8
+				continue
+			}
+			i += bits.TrailingZeros64(m) >> 3
+		} else {
+			for i < len(b) && jsonStringPlain[b[i]] {
+				i++
+			}
+			if i >= len(b) {
+				return 0, false
+			}
 		}
-		if i >= len(b) {
-			break
-		}
-		c := b[i]
-		if jsonStringPlain[c] {
-			continue
-		}
-		switch c {
+		switch b[i] {
 		case '"':
 			return i + 1, true
 		case '\\':
@@ -127,11 +137,12 @@ func validString(b []byte, i int) (int, bool) {
 			}
 			switch b[i] {
 			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				i++
 			case 'u':
 				if len(b)-i < 5 || !isHex(b[i+1]) || !isHex(b[i+2]) || !isHex(b[i+3]) || !isHex(b[i+4]) {
 					return 0, false
 				}
-				i += 4
+				i += 5
 			default:
 				return 0, false
 			}
@@ -139,7 +150,6 @@ func validString(b []byte, i int) (int, bool) {
 			return 0, false // a control character
 		}
 	}
-	return 0, false
 }
 
 const (
@@ -147,15 +157,17 @@ const (
 	msb = 0x8080808080808080
 )
 
-// plain8 reports whether none of the eight bytes of w is '"', '\\' or below 0x20 (the classic
-// "has zero byte" and "has byte less than" word tricks, exact for whether any byte matches).
-func plain8(w uint64) bool {
+// special8 returns the high bit of each of the eight bytes of w (little-endian: the lowest is
+// the first) that is '"', '\\' or below 0x20, exact for the lowest such byte: the classic "has
+// zero byte" and "has byte less than" word tricks, whose borrows only spill into higher bytes.
+// Zero means all eight are plain.
+func special8(w uint64) uint64 {
 	quote := w ^ (lsb * '"')
 	backslash := w ^ (lsb * '\\')
 	special := (quote - lsb) &^ quote
 	special |= (backslash - lsb) &^ backslash
 	special |= (w - lsb*0x20) &^ w
-	return special&msb == 0
+	return special & msb
 }
 
 func isHex(c byte) bool { return c-'0' < 10 || (c|0x20)-'a' < 6 }

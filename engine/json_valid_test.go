@@ -3,6 +3,8 @@ package engine
 import (
 	"encoding/binary"
 	"encoding/json"
+	"math/bits"
+	"math/rand/v2"
 	"strings"
 	"testing"
 )
@@ -28,19 +30,50 @@ func TestValidJSON(t *testing.T) {
 	}
 }
 
-// plain8 agrees with the byte-wise table on every byte value in every position.
-func TestPlain8(t *testing.T) {
-	for pos := 0; pos < 8; pos++ {
-		for c := 0; c < 256; c++ {
-			w := []byte("abcdefgh")
-			w[pos] = byte(c)
-			want := true
-			for _, x := range w {
-				want = want && jsonStringPlain[x]
-			}
-			if got := plain8(binary.LittleEndian.Uint64(w)); got != want {
-				t.Fatalf("plain8(%q) = %v, want %v", w, got, want)
+// special8's lowest mark is the first byte the byte-wise table calls special, or there is none:
+// one special byte of every value in every position, two of the borderline values in every pair
+// of positions (a borrow from the first must not move the mark), and random words.
+func TestSpecial8(t *testing.T) {
+	check := func(w []byte) {
+		t.Helper()
+		want := -1
+		for i, x := range w {
+			if !jsonStringPlain[x] {
+				want = i
+				break
 			}
 		}
+		got := -1
+		if m := special8(binary.LittleEndian.Uint64(w)); m != 0 {
+			got = bits.TrailingZeros64(m) >> 3
+		}
+		if got != want {
+			t.Fatalf("special8(%q): first special byte %d, want %d", w, got, want)
+		}
+	}
+	for pos := range 8 {
+		for c := range 256 {
+			w := []byte("abcdefgh")
+			w[pos] = byte(c)
+			check(w)
+		}
+	}
+	edge := []byte{0, 1, 0x1f, 0x20, 0x21, '"' - 1, '"', '"' + 1, '\\' - 1, '\\', '\\' + 1, 0x7f, 0x80, 0xa2, 0xdc, 0xff}
+	for p := range 8 {
+		for q := p + 1; q < 8; q++ {
+			for _, a := range edge {
+				for _, b := range edge {
+					w := []byte("abcdefgh")
+					w[p], w[q] = a, b
+					check(w)
+				}
+			}
+		}
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	w := make([]byte, 8)
+	for range 100000 {
+		binary.LittleEndian.PutUint64(w, r.Uint64())
+		check(w)
 	}
 }

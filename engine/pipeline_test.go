@@ -3,9 +3,11 @@ package engine
 import (
 	"encoding/json"
 	"errors"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
+	"unsafe"
 
 	"github.com/shaddock-io/shaddock/codec"
 )
@@ -464,4 +466,70 @@ func TestSessionExportJSON(t *testing.T) {
 	b, err = json.Marshal(SessionExport{ID: 3, FrontendID: "f", UID: "u", Settings: map[string]any{"k": 1}})
 	requireNoError(t, err)
 	requireEqual(t, string(b), `{"id":3,"frontendId":"f","uid":"u","settings":{"k":1}}`)
+}
+
+// release leaves nothing of a request in a pooled Context: every field of its request parts,
+// filled here by reflection (so a field added later is covered too), is zero afterwards, and
+// only the storage buffers are kept, emptied.
+func TestReleaseClearsContext(t *testing.T) {
+	s := &Server{}
+	c := newContext()
+	fill(reflect.ValueOf(c).Elem().FieldByName("ctxRequest"))
+	fill(reflect.ValueOf(c).Elem().FieldByName("ctxForward"))
+	fill(reflect.ValueOf(c).Elem().FieldByName("ctxRemote"))
+	c.pooledReq = nil // else release returns it to c.route's pool
+	c.buf, c.out, c.fr.msg = []byte("b"), []byte("o"), []byte("m")
+	s.release(c)
+	for _, part := range []string{"ctxRequest", "ctxRemote"} {
+		if v := reflect.ValueOf(c).Elem().FieldByName(part); !v.IsZero() {
+			t.Errorf("%s not cleared: %+v", part, v)
+		}
+	}
+	if c.fr.msg == nil || len(c.fr.msg) != 0 || c.buf == nil || len(c.buf) != 0 || len(c.out) != 0 {
+		t.Errorf("buffers not kept empty: fr.msg %q, buf %q, out %q", c.fr.msg, c.buf, c.out)
+	}
+	c.fr.msg, c.fr.body = nil, nil
+	if !reflect.ValueOf(c.ctxForward).IsZero() {
+		t.Errorf("ctxForward not cleared: %+v", c.ctxForward)
+	}
+}
+
+// fill sets every field of v (recursively, unexported ones too) to a non-zero value.
+func fill(v reflect.Value) {
+	if !v.CanSet() {
+		v = reflect.NewAt(v.Type(), unsafe.Pointer(v.UnsafeAddr())).Elem()
+	}
+	switch v.Kind() {
+	case reflect.Struct:
+		for i := range v.NumField() {
+			fill(v.Field(i))
+		}
+	case reflect.Pointer:
+		v.Set(reflect.New(v.Type().Elem()))
+	case reflect.Slice:
+		v.Set(reflect.MakeSlice(v.Type(), 1, 1))
+	case reflect.String:
+		v.SetString("x")
+	case reflect.Bool:
+		v.SetBool(true)
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		v.SetInt(1)
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		v.SetUint(1)
+	case reflect.Func:
+		v.Set(reflect.MakeFunc(v.Type(), func([]reflect.Value) []reflect.Value { return nil }))
+	case reflect.Interface:
+		switch {
+		case v.Type() == reflect.TypeFor[error]():
+			v.Set(reflect.ValueOf(errors.New("x")))
+		case v.NumMethod() == 0:
+			v.Set(reflect.ValueOf(1))
+		default:
+			panic("fill: no value for " + v.Type().String())
+		}
+	case reflect.Map:
+		v.Set(reflect.MakeMap(v.Type()))
+	default:
+		panic("fill: unhandled kind " + v.Kind().String())
+	}
 }

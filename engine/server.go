@@ -352,10 +352,18 @@ func (s *Server) release(c *Context) {
 	if !c.pooled {
 		return
 	}
+	if c.forwarded {
+		msg, body := trimBuf(c.fr.msg), trimBuf(c.fr.body)
+		c.ctxForward = ctxForward{fr: forwardRes{msg: msg, body: body}}
+	}
+	if c.remote {
+		c.ctxRemote = ctxRemote{}
+	}
+	c.ctxRequest = ctxRequest{}
 	clear(c.values)
-	*c = Context{buf: trimBuf(c.buf), jbuf: trimBuf(c.jbuf), out: trimBuf(c.out), values: c.values[:0],
-		fr: forwardRes{msg: trimBuf(c.fr.msg), body: trimBuf(c.fr.body)}, fdone: c.fdone,
-		sbuf: trimBuf(c.sbuf), mbuf: trimBuf(c.mbuf)}
+	c.values = c.values[:0]
+	c.buf, c.jbuf, c.out = trimBuf(c.buf), trimBuf(c.jbuf), trimBuf(c.out)
+	c.sbuf, c.mbuf = trimBuf(c.sbuf), trimBuf(c.mbuf)
 	s.ctxPool.Put(c)
 }
 
