@@ -2,7 +2,10 @@
 
 package ws
 
-import "testing"
+import (
+	"bytes"
+	"testing"
+)
 
 func requireNoAllocs(t *testing.T, name string, f func()) {
 	t.Helper()
@@ -137,6 +140,23 @@ func TestAllocClientHandshake(t *testing.T) {
 	})
 	requireNoAllocs(t, "ParseUpgradeResponse", func() {
 		if _, err := cfg.ParseUpgradeResponse(resp, key); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+func TestAllocDeflate(t *testing.T) {
+	p := bytes.Repeat([]byte(`{"uid":"player-17","x":120,"y":-40},`), 100)
+	c, err := Deflate(nil, p)
+	requireNoError(t, err)
+	out := make([]byte, 0, 2*len(p))
+	requireNoAllocs(t, "Inflate", func() {
+		if _, err := Inflate(out[:0], c, len(p)); err != nil {
+			t.Fatal(err)
+		}
+	})
+	requireNoAllocs(t, "Deflate", func() {
+		if _, err := Deflate(out[:0], p); err != nil {
 			t.Fatal(err)
 		}
 	})

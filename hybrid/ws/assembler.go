@@ -19,6 +19,9 @@ const maxRetainedBuffer = 16 << 10
 type Message struct {
 	Op      Opcode // OpText, OpBinary, OpClose, OpPing or OpPong
 	Payload []byte
+	// Compressed: the payload is permessage-deflate data (Inflate). A compressed text message
+	// is not checked for UTF-8 here: the caller checks what Inflate returns.
+	Compressed bool
 }
 
 // Assembler turns the frames of one connection into messages (RFC 6455
@@ -37,6 +40,7 @@ type Assembler struct {
 
 	limit int    // MaxMessageSize in force; 0 until Reset, meaning the default
 	op    Opcode // first opcode of the fragmented message in progress; OpContinuation when none
+	comp  bool   // the message in progress is compressed
 	buf   []byte // payload of the fragmented message in progress; owned, reused
 	valid int    // for text: length of the prefix of buf checked to be UTF-8
 }
@@ -129,7 +133,7 @@ func (a *Assembler) Push(h Header, payload []byte) (m Message, ok bool, err erro
 	if !h.Fin {
 		return Message{}, false, nil
 	}
-	m = Message{Op: a.op, Payload: a.buf}
+	m = Message{Op: a.op, Payload: a.buf, Compressed: a.comp}
 	a.op = OpContinuation
 	a.valid = 0
 	a.buf = a.buf[:0]
@@ -149,12 +153,13 @@ func (a *Assembler) pushFirst(h Header, payload []byte) (Message, bool, error) {
 		return Message{}, false, ErrMessageTooBig
 	}
 	if h.Fin {
-		if h.Op == OpText && !utf8.Valid(payload) {
+		if h.Op == OpText && !h.Compressed && !utf8.Valid(payload) {
 			return Message{}, false, ErrInvalidUTF8
 		}
-		return Message{Op: h.Op, Payload: payload}, true, nil
+		return Message{Op: h.Op, Payload: payload, Compressed: h.Compressed}, true, nil
 	}
 	a.op = h.Op
+	a.comp = h.Compressed
 	a.valid = 0
 	a.buf = append(a.buf[:0], payload...)
 	if err := a.checkText(false); err != nil {
@@ -167,7 +172,7 @@ func (a *Assembler) pushFirst(h Header, payload []byte) (Message, bool, error) {
 // Before the final fragment the buffer may end inside a UTF-8 sequence; that
 // tail is checked again once the next fragment has been appended.
 func (a *Assembler) checkText(final bool) error {
-	if a.op != OpText {
+	if a.op != OpText || a.comp {
 		return nil
 	}
 	rest := a.buf[a.valid:]

@@ -48,6 +48,12 @@ type Config struct {
 	// bounded by the protocol to 125 bytes and not subject to it. Zero means
 	// DefaultMaxMessageSize.
 	MaxMessageSize int
+	// Deflate accepts RSV1 on the first frame of a data message, which marks it compressed
+	// (permessage-deflate, RFC 7692; Header.Compressed, Message.Compressed, Inflate). Set it
+	// where the extension may be negotiated, and refuse compressed frames on the connections
+	// where it was not. RSV1 on a control or continuation frame, RSV2 and RSV3 are refused
+	// regardless.
+	Deflate bool
 }
 
 // Validate reports whether c is usable: no negative limit and a known role.

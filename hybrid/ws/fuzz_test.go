@@ -182,7 +182,7 @@ func FuzzFrames(f *testing.F) {
 	f.Add(stream, uint16(77), false, uint16(0))
 
 	f.Fuzz(func(t *testing.T, data []byte, k uint16, client bool, limit uint16) {
-		cfg := Config{MaxMessageSize: int(limit)}
+		cfg := Config{MaxMessageSize: int(limit), Deflate: limit&1 == 1}
 		if client {
 			cfg.Role = RoleClient
 		}
@@ -229,6 +229,9 @@ func requireSameConn(t *testing.T, got, want *conn) {
 // length was minimal, otherwise a shorter encoding of the same header.
 func checkHeaderRoundTrip(t *testing.T, cfg *Config, h Header, wire []byte) {
 	re := AppendFrameHeader(nil, h.Fin, h.Op, h.Length, maskOf(h))
+	if h.Compressed {
+		re = AppendCompressedFrameHeader(nil, h.Fin, h.Op, h.Length, maskOf(h))
+	}
 	if HeaderSize(h.Length, h.Masked) == len(wire) {
 		if !bytes.Equal(re, wire) {
 			t.Fatalf("header %+v: re-encoded % x, read % x", h, re, wire)
@@ -249,10 +252,19 @@ func checkHeaderRoundTrip(t *testing.T, cfg *Config, h Header, wire []byte) {
 func checkMessagesRoundTrip(t *testing.T, cfg *Config, msgs []Message) {
 	var wire []byte
 	for i, m := range msgs {
+		var key *[4]byte
 		if cfg.Role == RoleServer {
-			wire = AppendMaskedFrame(wire, m.Op, [4]byte{byte(i), 1, 2, 3}, m.Payload)
+			key = &[4]byte{byte(i), 1, 2, 3}
+		}
+		if m.Compressed {
+			wire = AppendCompressedFrameHeader(wire, true, m.Op, len(m.Payload), key)
 		} else {
-			wire = AppendFrame(wire, m.Op, m.Payload)
+			wire = AppendFrameHeader(wire, true, m.Op, len(m.Payload), key)
+		}
+		at := len(wire)
+		wire = append(wire, m.Payload...)
+		if key != nil {
+			Unmask(*key, 0, wire[at:])
 		}
 		if m.Op == OpClose {
 			code, reason, err := ParseCloseData(m.Payload)
@@ -343,6 +355,43 @@ func FuzzParseUpgradeResponse(f *testing.F) {
 		pn, perr := cfg.ParseUpgradeResponse(data[:kk], key)
 		if perr != ErrShortBuffer && (perr != err || pn != n) {
 			t.Fatalf("prefix %d: (%d, %v), whole: (%d, %v)", kk, pn, perr, n, err)
+		}
+	})
+}
+
+// FuzzInflate feeds arbitrary bytes to Inflate as a compressed message: no panic, never more
+// than the limit, and what inflates compresses again (Deflate) to data that inflates to the same.
+func FuzzInflate(f *testing.F) {
+	for _, p := range [][]byte{nil, []byte("x"), bytes.Repeat([]byte(`{"route":"onChat","msg":"hi"}`), 50), make([]byte, 5000)} {
+		c, err := Deflate(nil, p)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(c, uint16(4096))
+	}
+	f.Add([]byte{0x00, 0x00, 0xff, 0xff}, uint16(10))
+	f.Add([]byte{0x03, 0x00}, uint16(10)) // an empty final fixed-Huffman block
+	f.Fuzz(func(t *testing.T, data []byte, limit uint16) {
+		out, err := Inflate(nil, data, int(limit))
+		if err != nil {
+			if err != ErrMessageTooBig && err != ErrBadDeflate {
+				t.Fatalf("Inflate: unexpected error %v", err)
+			}
+			if len(out) != 0 {
+				t.Fatalf("Inflate failed with %v but returned %d bytes", err, len(out))
+			}
+			return
+		}
+		if len(out) > int(limit) {
+			t.Fatalf("Inflate returned %d bytes, limit %d", len(out), limit)
+		}
+		c, err := Deflate(nil, out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		again, err := Inflate([]byte("prefix"), c, int(limit))
+		if err != nil || !bytes.Equal(again[6:], out) || string(again[:6]) != "prefix" {
+			t.Fatalf("round trip of %d bytes: %v", len(out), err)
 		}
 	})
 }

@@ -53,6 +53,7 @@ func (o Opcode) String() string {
 const (
 	bitFin     = 0x80 // byte 0
 	bitsRsv    = 0x70 // byte 0: RSV1 0x40, RSV2 0x20, RSV3 0x10
+	bitRsv1    = 0x40
 	bitsOpcode = 0x0f // byte 0
 	bitMask    = 0x80 // byte 1
 	bitsLen7   = 0x7f // byte 1
@@ -78,15 +79,16 @@ const (
 	MaxControlPayload = len7Max
 )
 
-// Header is a decoded frame header. RSV bits are not represented: this
-// package negotiates no extension, so a frame with any of them set is
-// rejected.
+// Header is a decoded frame header. Of the RSV bits only RSV1 is
+// represented, as Compressed, and accepted only with Config.Deflate; a frame
+// with any other is rejected.
 type Header struct {
-	Fin    bool
-	Op     Opcode
-	Masked bool
-	Mask   [4]byte // masking key; zero unless Masked
-	Length int     // payload length in bytes
+	Fin        bool
+	Op         Opcode
+	Compressed bool // RSV1: the first frame of a compressed message (permessage-deflate)
+	Masked     bool
+	Mask       [4]byte // masking key; zero unless Masked
+	Length     int     // payload length in bytes
 }
 
 // ErrShortBuffer means that the bytes given do not yet hold a whole unit (a
@@ -128,11 +130,16 @@ func (c *Config) ParseHeader(b []byte) (h Header, n int, err error) {
 		return Header{}, sizeOfFixed, ErrShortBuffer
 	}
 	b0, b1 := b[0], b[1]
-	if b0&bitsRsv != 0 {
-		return Header{}, 0, ErrReservedBits
-	}
 	h.Fin = b0&bitFin != 0
 	h.Op = Opcode(b0 & bitsOpcode)
+	if rsv := b0 & bitsRsv; rsv != 0 {
+		// Only RSV1, only where permessage-deflate may be on, and only on the first frame of a
+		// data message (RFC 7692 §6).
+		if rsv != bitRsv1 || c == nil || !c.Deflate || h.Op.IsControl() || h.Op == OpContinuation {
+			return Header{}, 0, ErrReservedBits
+		}
+		h.Compressed = true
+	}
 	h.Masked = b1&bitMask != 0
 	len7 := int(b1 & bitsLen7)
 	if !h.Op.defined() {
@@ -236,6 +243,15 @@ func AppendFrameHeader(dst []byte, fin bool, op Opcode, length int, mask *[4]byt
 	if mask != nil {
 		dst = append(dst, mask[:]...)
 	}
+	return dst
+}
+
+// AppendCompressedFrameHeader is AppendFrameHeader for the first (or only) frame of a
+// compressed message: RSV1 set. The payload is Deflate's output.
+func AppendCompressedFrameHeader(dst []byte, fin bool, op Opcode, length int, mask *[4]byte) []byte {
+	at := len(dst)
+	dst = AppendFrameHeader(dst, fin, op, length, mask)
+	dst[at] |= bitRsv1
 	return dst
 }
 

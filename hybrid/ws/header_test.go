@@ -297,17 +297,17 @@ func TestRFCExamples(t *testing.T) {
 		wire []byte
 		want []Message
 	}{
-		{"unmasked text", RoleClient, unmasked, []Message{{OpText, hello}}},
-		{"masked text", RoleServer, masked, []Message{{OpText, hello}}},
-		{"fragmented text", RoleClient, fragmented, []Message{{OpText, hello}}},
-		{"ping", RoleClient, ping, []Message{{OpPing, hello}}},
-		{"masked pong", RoleServer, pong, []Message{{OpPong, hello}}},
-		{"256 bytes", RoleClient, bin256, []Message{{OpBinary, p256}}},
-		{"64 KiB", RoleClient, bin64k, []Message{{OpBinary, p64k}}},
+		{"unmasked text", RoleClient, unmasked, []Message{{Op: OpText, Payload: hello}}},
+		{"masked text", RoleServer, masked, []Message{{Op: OpText, Payload: hello}}},
+		{"fragmented text", RoleClient, fragmented, []Message{{Op: OpText, Payload: hello}}},
+		{"ping", RoleClient, ping, []Message{{Op: OpPing, Payload: hello}}},
+		{"masked pong", RoleServer, pong, []Message{{Op: OpPong, Payload: hello}}},
+		{"256 bytes", RoleClient, bin256, []Message{{Op: OpBinary, Payload: p256}}},
+		{"64 KiB", RoleClient, bin64k, []Message{{Op: OpBinary, Payload: p64k}}},
 		{
 			"ping between fragments", RoleClient,
 			cat(fragmented[:5], ping, fragmented[5:]),
-			[]Message{{OpPing, hello}, {OpText, hello}},
+			[]Message{{Op: OpPing, Payload: hello}, {Op: OpText, Payload: hello}},
 		},
 	}
 	for _, tc := range cases {

@@ -47,6 +47,14 @@ func AppendUpgradeResponse(dst, key []byte) []byte {
 	return append(dst, crlf+crlf...)
 }
 
+// AppendUpgradeResponseDeflate is AppendUpgradeResponse accepting permessage-deflate: the
+// response also carries "Sec-WebSocket-Extensions: " + DeflateExtension.
+func AppendUpgradeResponseDeflate(dst, key []byte) []byte {
+	dst = AppendUpgradeResponse(dst, key)
+	dst = dst[:len(dst)-len(crlf)]
+	return append(dst, "Sec-WebSocket-Extensions: "+DeflateExtension+crlf+crlf...)
+}
+
 // AppendHTTPError appends an HTTP error response with the given status and
 // no body, asking to close the connection, and returns the extended slice.
 // 426 Upgrade Required also carries "Upgrade: websocket" and

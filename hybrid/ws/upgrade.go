@@ -17,10 +17,13 @@ type UpgradeRequest struct {
 	// package selects no subprotocol: AppendUpgradeResponse never names one.
 	Protocol []byte
 	// HasExtensions reports that the client offered extensions
-	// (Sec-WebSocket-Extensions), typically permessage-deflate. None is
-	// accepted: the response omits the header, which RFC 6455 §9.1 allows,
-	// and the client then sends plain frames.
+	// (Sec-WebSocket-Extensions).
 	HasExtensions bool
+	// Deflate reports that one of them is a permessage-deflate offer that
+	// DeflateExtension accepts (AppendUpgradeResponseDeflate). Otherwise the
+	// response omits the header, which RFC 6455 §9.1 allows, and the client
+	// sends plain frames.
+	Deflate bool
 }
 
 // UpgradeError is an Upgrade request the server refuses. Its Status is the
@@ -235,6 +238,7 @@ func parseHeaderLine(line []byte, req *UpgradeRequest, st *upgradeState) error {
 		}
 	case equalFoldASCII(name, "sec-websocket-extensions"):
 		req.HasExtensions = true
+		req.Deflate = req.Deflate || deflateOK(value)
 	case equalFoldASCII(name, "sec-websocket-protocol"):
 		if req.Protocol == nil {
 			req.Protocol = value
