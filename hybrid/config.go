@@ -35,6 +35,7 @@ const (
 	DefaultMaxQueueBytes          = 1 << 20
 	DefaultMaxQueuePackages       = 4096
 	DefaultWriteTimeout           = 10 * time.Second
+	DefaultWSDeflateMinSize       = 1024
 )
 
 // Config configures a Server. The zero value is valid: it listens on DefaultAddr for TCP and
@@ -94,6 +95,17 @@ type Config struct {
 	// WSMaxHeaderSize bounds the HTTP Upgrade request. Default 4 KiB.
 	WSMaxHeaderSize int
 
+	// WSNoDeflate turns permessage-deflate (RFC 7692) off. By default a WebSocket client that
+	// offers it (browsers, the Node ws client) gets it, as it did from pomelo's ws@1.1.1 server,
+	// in the form that keeps no per-connection state: no context takeover either way. Compressed
+	// messages from the client are inflated within WSMaxMessageSize; outbound frames are
+	// compressed when their payload has at least WSDeflateMinSize bytes.
+	WSNoDeflate bool
+	// WSDeflateMinSize is the smallest outbound frame payload that is compressed. Default 1024
+	// (the ws library's threshold): a pomelo package of a few dozen bytes gains nothing from
+	// DEFLATE and costs a compressor run. A frame that does not shrink is sent as it is.
+	WSDeflateMinSize int
+
 	// MaxQueueBytes and MaxQueuePackages bound each connection's outbound queue, counting what is
 	// queued and what is being written. Defaults 1 MiB and 4096.
 	MaxQueueBytes    int
@@ -137,7 +149,7 @@ func (c *Config) Validate() error {
 		return bad("MaxBody %d outside 0..%d", c.MaxBody, codec.MaxBodySize)
 	case c.MaxBodyBeforeHandshake < 0 || c.MaxBodyBeforeHandshake > codec.MaxBodySize:
 		return bad("MaxBodyBeforeHandshake %d outside 0..%d", c.MaxBodyBeforeHandshake, codec.MaxBodySize)
-	case c.WSMaxFrameSize < 0, c.WSMaxMessageSize < 0, c.WSMaxHeaderSize < 0:
+	case c.WSMaxFrameSize < 0, c.WSMaxMessageSize < 0, c.WSMaxHeaderSize < 0, c.WSDeflateMinSize < 0:
 		return bad("negative WebSocket limit")
 	case c.MaxQueueBytes < 0, c.MaxQueuePackages < 0:
 		return bad("negative queue limit")
@@ -169,6 +181,8 @@ type settings struct {
 	wsMaxFrame       int
 	wsMaxMessage     int
 	wsMaxHeader      int
+	wsDeflate        bool
+	wsDeflateMin     int
 	maxQueueBytes    int
 	maxQueuePackages int
 	overflow         OverflowPolicy
@@ -196,6 +210,8 @@ func (c *Config) settings() settings {
 		heartbeatSecs:    int(c.Heartbeat / time.Second),
 		maxBody:          orDefault(c.MaxBody, DefaultMaxBody),
 		wsMaxHeader:      c.WSMaxHeaderSize,
+		wsDeflate:        !c.WSNoDeflate,
+		wsDeflateMin:     orDefault(c.WSDeflateMinSize, DefaultWSDeflateMinSize),
 		maxQueueBytes:    orDefault(c.MaxQueueBytes, DefaultMaxQueueBytes),
 		maxQueuePackages: orDefault(c.MaxQueuePackages, DefaultMaxQueuePackages),
 		overflow:         c.Overflow,

@@ -7,6 +7,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/valyala/bytebufferpool"
+
 	"github.com/shaddock-io/shaddock/codec"
 	"github.com/shaddock-io/shaddock/hybrid/ws"
 )
@@ -31,6 +33,7 @@ type outQueue struct {
 	closeCode    ws.StatusCode // when not 0, a WebSocket Close frame with it is written after buf
 	flushing     bool          // a flusher is running
 	closeAfter   uint8         // 1 + CloseReason to close with once the queue is flushed; 0 for none
+	deflate      bool          // WebSocket with permessage-deflate: large frames are compressed
 	tls          *tls.Conn
 }
 
@@ -224,13 +227,13 @@ func (c *Conn) flushLocked() error {
 		if buf != nil {
 			o.inflight, o.inflightPkts = int32(len(buf)-int(c.headroom)), pkts
 		}
-		tc := o.tls
+		tc, deflate := o.tls, o.deflate
 		c.mu.Unlock()
 		var cf []byte
 		if code != 0 {
 			cf = ws.AppendCloseFrame(nil, code, "") // once per connection at most
 		}
-		n, rest, err := c.write(tc, ctrl, buf, cf)
+		n, rest, err := c.write(tc, ctrl, buf, cf, deflate)
 		if buf != nil {
 			c.srv.bufs.put(buf) // written, or what is left copied to rest
 		}
@@ -321,17 +324,26 @@ func (c *Conn) writeAll(p []byte) error {
 }
 
 // write writes ctrl, then buf (framed as one binary WebSocket message when the connection is a
-// WebSocket), then cf, and returns the bytes written and a pooled copy of what the socket did not
-// take, for drain. Only the flusher calls it.
-func (c *Conn) write(tc *tls.Conn, ctrl, buf, cf []byte) (n int, rest []byte, err error) {
+// WebSocket, compressed when deflate is on and it is large enough), then cf, and returns the bytes
+// written and a pooled copy of what the socket did not take, for drain. Only the flusher calls it.
+func (c *Conn) write(tc *tls.Conn, ctrl, buf, cf []byte, deflate bool) (n int, rest []byte, err error) {
 	var data []byte
 	if hr := int(c.headroom); len(buf) > hr {
 		data = buf[hr:]
 		if hr > 0 {
-			hl := ws.HeaderSize(len(data), false)
-			at := hr - hl
-			ws.AppendFrameHeader(buf[at:at], true, ws.OpBinary, len(data), nil)
-			data = buf[at:]
+			var z *bytebufferpool.ByteBuffer
+			if deflate && len(data) >= c.srv.set.wsDeflateMin {
+				z = c.compress(data)
+			}
+			if z != nil {
+				defer deflateBufs.Put(z)
+				data = z.B
+			} else {
+				hl := ws.HeaderSize(len(data), false)
+				at := hr - hl
+				ws.AppendFrameHeader(buf[at:at], true, ws.OpBinary, len(data), nil)
+				data = buf[at:]
+			}
 		}
 	}
 	parts := [3][]byte{ctrl, data, cf}
@@ -358,6 +370,30 @@ func (c *Conn) write(tc *tls.Conn, ctrl, buf, cf []byte) (n int, rest []byte, er
 		}
 	}
 	return n, nil, nil
+}
+
+// deflateBufs holds the compressed frames of WebSocket connections, while they are written.
+var deflateBufs bytebufferpool.Pool
+
+// compress returns data compressed as one binary frame (header included) in a buffer of
+// deflateBufs, or nil when it does not shrink.
+func (c *Conn) compress(data []byte) *bytebufferpool.ByteBuffer {
+	z := deflateBufs.Get()
+	z.B = append(z.B[:0], make([]byte, wsHeadroom)...)
+	out, err := ws.Deflate(z.B, data)
+	z.B = out
+	size := len(out) - wsHeadroom
+	if err != nil || size >= len(data) {
+		deflateBufs.Put(z)
+		return nil
+	}
+	hl := ws.HeaderSize(size, false)
+	at := wsHeadroom - hl
+	ws.AppendCompressedFrameHeader(out[at:at], true, ws.OpBinary, size, nil)
+	z.B = out[at:]
+	c.srv.stats.WSDeflated.Add(1)
+	c.srv.stats.WSDeflateSaved.Add(uint64(len(data) - size))
+	return z
 }
 
 // writeFD makes one non-blocking writev of iov on the socket (0 when it is full), unless the

@@ -1,6 +1,10 @@
 package hybrid
 
 import (
+	"unicode/utf8"
+
+	"github.com/valyala/bytebufferpool"
+
 	"github.com/shaddock-io/shaddock/codec"
 	"github.com/shaddock-io/shaddock/hybrid/ws"
 )
@@ -8,9 +12,14 @@ import (
 // wsReader is the inbound WebSocket state of a connection, allocated when it is classified as
 // WebSocket. Reader only.
 type wsReader struct {
-	asm    ws.Assembler
-	msgLen int // payload bytes of the fragmented message in progress
+	asm     ws.Assembler
+	msgLen  int  // payload bytes of the fragmented message in progress
+	deflate bool // permessage-deflate was negotiated
 }
+
+// inflateBufs holds the buffers compressed messages are inflated into, for as long as their
+// package is handled (Handler.Data's body is valid until it returns).
+var inflateBufs bytebufferpool.Pool
 
 // upgrade parses the HTTP Upgrade request and answers it: 101 and WebSocket frames from then on,
 // or an HTTP error and a close. Returns bytes needed, or 0.
@@ -23,7 +32,7 @@ func (c *Conn) upgrade(r *input) int {
 	if err == ws.ErrShortBuffer {
 		return n
 	}
-	var resp [256]byte
+	var resp [320]byte
 	if err != nil {
 		s.stats.WSUpgradeFail.Add(1)
 		s.log.Debug("hybrid: websocket upgrade refused", "id", c.id, "remote", c.RemoteAddr(), "err", err)
@@ -33,11 +42,20 @@ func (c *Conn) upgrade(r *input) int {
 		c.finish(CloseProtocolError)
 		return 0
 	}
+	deflate := req.Deflate && s.set.wsDeflate
 	c.mu.Lock()
-	c.queueCtrlLocked(ws.AppendUpgradeResponse(resp[:0], req.Key))
+	if deflate {
+		c.queueCtrlLocked(ws.AppendUpgradeResponseDeflate(resp[:0], req.Key))
+		c.out.deflate = true
+	} else {
+		c.queueCtrlLocked(ws.AppendUpgradeResponse(resp[:0], req.Key))
+	}
 	c.mu.Unlock()
+	if deflate {
+		s.stats.WSDeflateConns.Add(1)
+	}
 	r.Skip(n)
-	c.ws = &wsReader{}
+	c.ws = &wsReader{deflate: deflate}
 	c.ws.asm.Reset(&s.wsMessages)
 	c.mode = modeFrames
 	return 0
@@ -108,6 +126,9 @@ func (c *Conn) checkFrame(h ws.Header) error {
 	if h.Op.IsControl() {
 		return nil
 	}
+	if h.Compressed && !c.ws.deflate {
+		return ws.ErrReservedBits // RSV1 without permessage-deflate
+	}
 	if err := c.ws.asm.CheckHeader(h); err != nil {
 		return err
 	}
@@ -131,6 +152,10 @@ func (c *Conn) wsMessage(m ws.Message, b *batch) {
 	s := c.srv
 	switch m.Op {
 	case ws.OpBinary, ws.OpText:
+		if m.Compressed {
+			c.wsInflated(m, b)
+			return
+		}
 		p, n, err := codec.ParsePacket(m.Payload, c.maxBody())
 		switch {
 		case err == codec.ErrUnknownType:
@@ -164,6 +189,25 @@ func (c *Conn) wsMessage(m ws.Message, b *batch) {
 		}
 		c.wsCloseReason(code, CloseByPeer)
 	}
+}
+
+// wsInflated handles a compressed data message: inflated within the message limit into a pooled
+// buffer, which is released once its package has been handled.
+// Reader only.
+func (c *Conn) wsInflated(m ws.Message, b *batch) {
+	buf := inflateBufs.Get()
+	defer inflateBufs.Put(buf)
+	out, err := ws.Inflate(buf.B[:0], m.Payload, c.messageLimit())
+	buf.B = out
+	if err == nil && m.Op == ws.OpText && !utf8.Valid(out) {
+		err = ws.ErrInvalidUTF8
+	}
+	if err != nil {
+		c.wsError(err)
+		return
+	}
+	c.srv.stats.WSInflated.Add(1)
+	c.wsMessage(ws.Message{Op: m.Op, Payload: out}, b)
 }
 
 // wsError counts a WebSocket protocol error and closes with the status code it carries.

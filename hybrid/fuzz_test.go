@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -200,6 +201,31 @@ func FuzzReader(f *testing.F) {
 	wsSession = ws.AppendMaskedFrame(wsSession, ws.OpClose, key, ws.AppendCloseData(nil, 1000, ""))
 	f.Add(wsSession, []byte{0})
 	f.Add(wsSession, []byte{1, 2, 100})
+	// The same with permessage-deflate: compressed messages, the request fragmented.
+	compressed := func(dst, p []byte, fragment bool) []byte {
+		z, err := ws.Deflate(nil, p)
+		if err != nil {
+			f.Fatal(err)
+		}
+		first := z
+		if fragment {
+			first = z[:2]
+		}
+		dst = ws.AppendCompressedFrameHeader(dst, !fragment, ws.OpBinary, len(first), &key)
+		at := len(dst)
+		dst = append(dst, first...)
+		ws.Unmask(key, 0, dst[at:])
+		if fragment {
+			dst = ws.AppendMaskedFrame(dst, ws.OpContinuation, key, z[2:])
+		}
+		return dst
+	}
+	dfl := []byte(strings.Replace(string(upgrade), "\r\n\r\n", "\r\nSec-WebSocket-Extensions: permessage-deflate\r\n\r\n", 1))
+	for _, p := range [][]byte{hs, ack, hb} {
+		dfl = compressed(dfl, p, false)
+	}
+	dfl = compressed(dfl, data, true)
+	f.Add(dfl, []byte{3})
 	f.Add([]byte("\x16\x03\x01\x00\x10"), []byte{1})
 	f.Add([]byte("GE"), []byte{1})
 	f.Add([]byte{4, 0xff, 0xff, 0xff}, []byte{2})

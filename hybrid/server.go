@@ -80,7 +80,7 @@ func NewServer(cfg Config, h Handler) (*Server, error) {
 		}
 		s.tlsCfg = &tls.Config{Certificates: []tls.Certificate{pair}}
 	}
-	s.wsFrames = ws.Config{MaxHeaderSize: s.set.wsMaxHeader, MaxMessageSize: s.set.wsMaxFrame}
+	s.wsFrames = ws.Config{MaxHeaderSize: s.set.wsMaxHeader, MaxMessageSize: s.set.wsMaxFrame, Deflate: s.set.wsDeflate}
 	s.wsMessages = ws.Config{MaxMessageSize: s.set.wsMaxMessage}
 	bl, _ := parseBlacklist(cfg.Blacklist)
 	s.blacklist.Store(bl)

@@ -62,4 +62,10 @@ type Stats struct {
 	// WebSocket control.
 	WSPings  atomic.Uint64 // pings answered
 	WSCloses atomic.Uint64 // close frames received from clients
+
+	// WebSocket compression (permessage-deflate).
+	WSDeflateConns atomic.Uint64 // connections that negotiated it
+	WSInflated     atomic.Uint64 // compressed messages received and inflated
+	WSDeflated     atomic.Uint64 // frames sent compressed
+	WSDeflateSaved atomic.Uint64 // payload bytes compression saved on the frames sent compressed
 }

@@ -82,6 +82,12 @@ func TestOfficialClient(t *testing.T) {
 	if s := d.Connector.Stats(); s.Malformed+s.UnknownCode+s.NoDict+s.BadRoute != 0 {
 		t.Fatalf("the server saw bad input from the official client: %+v", s)
 	}
+	// The large echo went compressed both ways.
+	ts := d.Connector.Transport().Stats()
+	if ts.WSDeflateConns.Load() != 1 || ts.WSInflated.Load() < 1 || ts.WSDeflated.Load() < 1 {
+		t.Fatalf("permessage-deflate: %d connections, %d messages inflated, %d frames compressed; want 1, >= 1, >= 1",
+			ts.WSDeflateConns.Load(), ts.WSInflated.Load(), ts.WSDeflated.Load())
+	}
 }
 
 // official-test.js, unchanged: two official clients, entry, onAdd, chat.chatHandler.send (an

@@ -1,6 +1,7 @@
 // Package ws is the RFC 6455 WebSocket protocol layer of the hybrid
 // connector: the opening handshake, frame headers, masking, Close payloads
-// and message assembly. It is pure: no I/O, no goroutines, no package state.
+// message assembly and permessage-deflate. It is pure: no I/O, no goroutines,
+// and no package state apart from pools of (de)compressors.
 // Parsers take the bytes received so far, which may hold an incomplete unit,
 // and either decode a whole unit or report ErrShortBuffer without consuming,
 // copying or allocating; encoders append to a caller's slice. This fits a
@@ -77,11 +78,14 @@
 //
 // # What this package does not do
 //
-//   - No extensions. permessage-deflate (RFC 7692), offered by browsers and
-//     by the Node ws client, is not negotiated: the 101 response simply omits
-//     Sec-WebSocket-Extensions, which RFC 6455 §9.1 allows, and the client
-//     then sends uncompressed frames with RSV1 clear. Frames with any RSV bit
-//     set are rejected.
+//   - One extension only: permessage-deflate (RFC 7692), offered by browsers
+//     and by the Node ws client, in the form without context takeover either
+//     way (DeflateExtension), so that a connection keeps no compression state
+//     between messages. UpgradeRequest.Deflate reports an offer it can
+//     answer; AppendUpgradeResponseDeflate accepts it. With Config.Deflate,
+//     RSV1 on a message's first frame marks it compressed (Inflate); RSV2,
+//     RSV3, and RSV1 elsewhere are rejected. Other extensions are ignored:
+//     the response omits them, which RFC 6455 §9.1 allows.
 //   - No subprotocol selection: the response never carries
 //     Sec-WebSocket-Protocol (UpgradeRequest.Protocol is recorded for the
 //     caller).

@@ -19,6 +19,7 @@ import (
 	"io"
 	"net"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/shaddock-io/shaddock/codec"
@@ -72,6 +73,11 @@ type Options struct {
 	// SplitWrites writes every outgoing byte with its own write call (1-byte segments), to test
 	// servers against arbitrary segmentation (the WebSocket upgrade included).
 	SplitWrites bool
+
+	// Deflate offers permessage-deflate in the WebSocket upgrade, as browsers do. When the server
+	// accepts (Client.Deflate), every message sent with WriteMessage or WritePackage is
+	// compressed, as Chrome does, and compressed messages received are inflated.
+	Deflate bool
 }
 
 // Client is a pomelo client connection.
@@ -88,6 +94,10 @@ type Client struct {
 	Pongs int
 	// LastPong is the payload of the last pong.
 	LastPong []byte
+	// Deflate reports that the server accepted permessage-deflate.
+	Deflate bool
+	// CompressedIn counts the compressed messages received.
+	CompressedIn int
 }
 
 // Dial connects and, for WS and WSS, performs the WebSocket upgrade. The pomelo handshake is left
@@ -159,7 +169,11 @@ func (c *Client) upgrade() error {
 	}
 	req := "GET " + path + " HTTP/1.1\r\nHost: " + c.conn.RemoteAddr().String() +
 		"\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: " + k +
-		"\r\nSec-WebSocket-Version: 13\r\n\r\n"
+		"\r\nSec-WebSocket-Version: 13\r\n"
+	if c.opts.Deflate {
+		req += "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n"
+	}
+	req += "\r\n"
 	if err := c.WriteRaw([]byte(req)); err != nil {
 		return err
 	}
@@ -184,6 +198,13 @@ func (c *Client) upgrade() error {
 		if line[:len(line)-2] == want {
 			ok = true
 		}
+		if name, value, _ := strings.Cut(line[:len(line)-2], ":"); strings.EqualFold(name, "Sec-WebSocket-Extensions") {
+			if !c.opts.Deflate || strings.TrimSpace(value) != ws.DeflateExtension {
+				return fmt.Errorf("%w: unexpected extensions %q", ErrUpgrade, value)
+			}
+			c.Deflate = true
+			c.wsCfg.Deflate = true
+		}
 	}
 	if !ok {
 		return fmt.Errorf("%w: bad Sec-WebSocket-Accept", ErrUpgrade)
@@ -194,7 +215,29 @@ func (c *Client) upgrade() error {
 // WriteMessage sends payload as one masked binary WebSocket message (WS and WSS only), whatever it
 // holds: several packages, half a package, nothing.
 func (c *Client) WriteMessage(payload []byte) error {
+	if c.Deflate {
+		return c.WriteCompressed(payload)
+	}
 	return c.WriteFrame(true, ws.OpBinary, payload)
+}
+
+// WriteCompressed sends payload as one masked binary message compressed with permessage-deflate
+// (RSV1 set), whether or not it was negotiated.
+func (c *Client) WriteCompressed(payload []byte) error {
+	if !c.opts.Transport.IsWebSocket() {
+		return ErrNotWS
+	}
+	z, err := ws.Deflate(nil, payload)
+	if err != nil {
+		return err
+	}
+	var key [4]byte
+	rand.Read(key[:])
+	f := ws.AppendCompressedFrameHeader(nil, true, ws.OpBinary, len(z), &key)
+	start := len(f)
+	f = append(f, z...)
+	ws.Unmask(key, 0, f[start:])
+	return c.WriteRaw(f)
 }
 
 // WriteFrame sends one masked frame (WS and WSS only).
@@ -376,6 +419,7 @@ func (c *Client) ReadFrame() (ws.Opcode, []byte, error) {
 	c.deadline()
 	var msg []byte
 	var first ws.Opcode
+	compressed := false
 	for {
 		h, err := c.readFrameHeader()
 		if err != nil {
@@ -389,12 +433,21 @@ func (c *Client) ReadFrame() (ws.Opcode, []byte, error) {
 			return h.Op, payload, nil
 		}
 		if h.Op != ws.OpContinuation {
-			first = h.Op
+			first, compressed = h.Op, h.Compressed
 		}
 		msg = append(msg, payload...)
-		if h.Fin {
-			return first, msg, nil
+		if !h.Fin {
+			continue
 		}
+		if compressed {
+			c.CompressedIn++
+			out, err := ws.Inflate(nil, msg, codec.MaxBodySize+codec.HeaderSize)
+			if err != nil {
+				return 0, nil, err
+			}
+			return first, out, nil
+		}
+		return first, msg, nil
 	}
 }
 
