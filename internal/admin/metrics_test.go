@@ -50,12 +50,14 @@ func val(mfs map[string]*dto.MetricFamily, name string, labels ...string) float6
 var expectedFamilies = []string{
 	// transport
 	"shaddock_connections", "shaddock_connections_classified", "shaddock_connections_accepted_total",
-	"shaddock_connections_rejected_total", "shaddock_connections_classified_total", "shaddock_handshakes_total",
+	"shaddock_connections_rejected_total", "shaddock_accept_errors_total", "shaddock_connections_classified_total", "shaddock_handshakes_total",
 	"shaddock_handshake_failures_total", "shaddock_protocol_errors_total", "shaddock_out_of_state_packages_total",
 	"shaddock_timeouts_total", "shaddock_packages_total", "shaddock_transport_bytes_total",
 	"shaddock_outbound_refused_packages_total", "shaddock_outbound_dropped_packages_total",
 	"shaddock_outbound_overflow_kicks_total", "shaddock_write_failures_total", "shaddock_kicks_total",
 	"shaddock_websocket_pings_total", "shaddock_websocket_close_frames_total",
+	"shaddock_websocket_deflate_connections_total", "shaddock_websocket_compressed_messages_total",
+	"shaddock_websocket_deflate_saved_bytes_total",
 	// engine
 	"shaddock_sessions", "shaddock_engine_dropped_messages_total", "shaddock_engine_refused_messages_total",
 	"shaddock_engine_handler_errors_total", "shaddock_engine_error_responses_total", "shaddock_engine_encode_errors_total",

@@ -42,6 +42,7 @@
 //	shaddock_connections_classified              gauge    open and classified (MaxConns)
 //	shaddock_connections_accepted_total          counter
 //	shaddock_connections_rejected_total          counter  reason: blacklist|max_conns|protocol|shutdown
+//	shaddock_accept_errors_total                 counter  out of descriptors or memory, retried
 //	shaddock_connections_classified_total        counter  transport: tcp|ws|tls|wss
 //	shaddock_handshakes_total                    counter  code: 200|500|501
 //	shaddock_handshake_failures_total            counter  reason: invalid|tls|ws_upgrade
@@ -57,6 +58,9 @@
 //	shaddock_kicks_total                         counter
 //	shaddock_websocket_pings_total               counter
 //	shaddock_websocket_close_frames_total        counter
+//	shaddock_websocket_deflate_connections_total counter  permessage-deflate negotiated
+//	shaddock_websocket_compressed_messages_total counter  direction: in|out
+//	shaddock_websocket_deflate_saved_bytes_total counter
 //
 // Engine (engine.Stats, scheduler.Stats, sessions):
 //

@@ -101,6 +101,13 @@ func newTransportCollector(stats func() *hybrid.Stats) prometheus.Collector {
 				u(func(s *hybrid.Stats) *atomic.Uint64 { return &s.WSPings })),
 			one("websocket_close_frames_total", "WebSocket close frames received from clients.", C,
 				u(func(s *hybrid.Stats) *atomic.Uint64 { return &s.WSCloses })),
+			one("websocket_deflate_connections_total", "WebSocket connections that negotiated permessage-deflate.", C,
+				u(func(s *hybrid.Stats) *atomic.Uint64 { return &s.WSDeflateConns })),
+			byLabel("websocket_compressed_messages_total", "Compressed WebSocket messages received (in, inflated) and sent (out).", "direction", C,
+				lv("in", u(func(s *hybrid.Stats) *atomic.Uint64 { return &s.WSInflated })),
+				lv("out", u(func(s *hybrid.Stats) *atomic.Uint64 { return &s.WSDeflated }))),
+			one("websocket_deflate_saved_bytes_total", "Payload bytes that compression saved on the frames sent compressed.", C,
+				u(func(s *hybrid.Stats) *atomic.Uint64 { return &s.WSDeflateSaved })),
 		},
 	}
 }
