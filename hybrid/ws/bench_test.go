@@ -1,6 +1,8 @@
 package ws
 
 import (
+	"bytes"
+	stdflate "compress/flate"
 	"crypto/sha1"
 	"encoding/base64"
 	"fmt"
@@ -139,6 +141,68 @@ func BenchmarkAppendFrame(b *testing.B) {
 			b.SetBytes(int64(size))
 			for b.Loop() {
 				buf = AppendFrame(buf[:0], OpBinary, payload)
+			}
+		})
+	}
+}
+
+// roomState is a push a game sends often: a room's players as JSON.
+func roomState(players int) []byte {
+	b := []byte(`{"route":"onState","players":[`)
+	for i := range players {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = fmt.Appendf(b, `{"uid":"player-%d","x":%d,"y":%d,"hp":%d,"team":"%s"}`, i, i*37%1000, i*91%700, 100-i%100, []string{"red", "blue"}[i%2])
+	}
+	return append(b, "]}"...)
+}
+
+// BenchmarkDeflate compresses one outbound frame payload, as the flusher does, and reports the
+// compressed size as a percentage of the input (pct); the baseline twin is compress/flate at
+// BestSpeed with a sync flush.
+func BenchmarkDeflate(b *testing.B) {
+	for _, players := range []int{20, 100} {
+		p := roomState(players)
+		out := make([]byte, 0, 2*len(p))
+		b.Run(fmt.Sprintf("%dB", len(p)), func(b *testing.B) {
+			b.SetBytes(int64(len(p)))
+			b.ReportAllocs()
+			var n int
+			for b.Loop() {
+				z, _ := Deflate(out[:0], p)
+				n = len(z)
+			}
+			b.ReportMetric(100*float64(n)/float64(len(p)), "pct")
+		})
+		b.Run(fmt.Sprintf("stdlib/%dB", len(p)), func(b *testing.B) {
+			b.SetBytes(int64(len(p)))
+			var buf bytes.Buffer
+			w, _ := stdflate.NewWriter(&buf, stdflate.BestSpeed)
+			for b.Loop() {
+				buf.Reset()
+				w.Reset(&buf)
+				w.Write(p)
+				w.Flush()
+			}
+			b.ReportMetric(100*float64(buf.Len()-4)/float64(len(p)), "pct")
+		})
+	}
+}
+
+// BenchmarkInflate inflates one compressed inbound message.
+func BenchmarkInflate(b *testing.B) {
+	for _, players := range []int{20, 100} {
+		p := roomState(players)
+		z, _ := Deflate(nil, p)
+		out := make([]byte, 0, len(p))
+		b.Run(fmt.Sprintf("%dB", len(p)), func(b *testing.B) {
+			b.SetBytes(int64(len(p)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := Inflate(out[:0], z, len(p)); err != nil {
+					b.Fatal(err)
+				}
 			}
 		})
 	}

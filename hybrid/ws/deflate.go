@@ -147,8 +147,9 @@ func (s *inflateSource) ReadByte() (byte, error) {
 }
 
 type inflater struct {
-	src inflateSource
-	r   io.ReadCloser // a flate decompressor reading src
+	src   inflateSource
+	r     io.ReadCloser // a flate decompressor reading src
+	probe [1]byte       // for the byte after the limit
 }
 
 var inflaters = sync.Pool{New: func() any {
@@ -160,7 +161,8 @@ var inflaters = sync.Pool{New: func() any {
 // Inflate appends the decompressed form of a permessage-deflate message's payload (the
 // message's frames joined, RSV1 set on the first) to dst and returns the extended slice. More
 // than limit bytes of output is ErrMessageTooBig, found without producing more than limit+1
-// bytes, so a small message that inflates to a huge one costs no more than limit; data that is
+// bytes, so a small message that inflates to a huge one costs no more than limit (limit 0 or
+// less allows only an empty message); data that is
 // not DEFLATE is ErrBadDeflate. Both are ProtocolErrors whose status code closes the
 // connection (1009, 1007). Safe for concurrent use; it allocates only to grow dst.
 func Inflate(dst, payload []byte, limit int) ([]byte, error) {
@@ -170,21 +172,31 @@ func Inflate(dst, payload []byte, limit int) ([]byte, error) {
 	if err := f.r.(flate.Resetter).Reset(&f.src, nil); err != nil {
 		return dst, ErrBadDeflate
 	}
+	limit = max(limit, 0)
 	start := len(dst)
 	for {
+		if len(dst)-start == limit {
+			// At the limit: the message must end here; one more byte is too many.
+			n, err := f.r.Read(f.probe[:])
+			switch {
+			case n > 0:
+				f.src = inflateSource{}
+				return dst[:start], ErrMessageTooBig
+			case err == io.EOF:
+				f.src = inflateSource{}
+				return dst, nil
+			case err != nil:
+				f.src = inflateSource{}
+				return dst[:start], ErrBadDeflate
+			}
+			continue
+		}
 		if len(dst) == cap(dst) {
 			dst = append(dst, 0)[:len(dst)] // grow
 		}
-		room := cap(dst) - len(dst)
-		if over := len(dst) - start + room - (limit + 1); over > 0 {
-			room -= over
-		}
+		room := min(cap(dst)-len(dst), limit-(len(dst)-start))
 		n, err := f.r.Read(dst[len(dst) : len(dst)+room])
 		dst = dst[:len(dst)+n]
-		if len(dst)-start > limit {
-			f.src = inflateSource{}
-			return dst[:start], ErrMessageTooBig
-		}
 		switch {
 		case err == io.EOF:
 			f.src = inflateSource{}

@@ -171,3 +171,16 @@ func TestCompressedFrames(t *testing.T) {
 	requireNoError(t, err)
 	requireEqual(t, ok && !m.Compressed, true)
 }
+
+// A limit of zero or less allows only an empty message.
+func TestInflateNoRoom(t *testing.T) {
+	empty, _ := Deflate(nil, nil)
+	one, _ := Deflate(nil, []byte("x"))
+	for _, limit := range []int{0, -1} {
+		got, err := Inflate(nil, empty, limit)
+		requireNoError(t, err)
+		requireEqual(t, len(got), 0)
+		_, err = Inflate(nil, one, limit)
+		requireErrorIs(t, err, ErrMessageTooBig)
+	}
+}
