@@ -4,9 +4,12 @@ package hybrid
 
 import (
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/shaddock-io/shaddock/codec"
 
 	"net/netip"
 )
@@ -29,16 +32,21 @@ func workingConn(t *testing.T, mode readMode) (*Conn, *Server) {
 // two pieces that split a package (the tail is pooled).
 func TestAllocReadPath(t *testing.T) {
 	for _, tc := range []struct {
-		name  string
-		mode  readMode
-		input []byte
+		name    string
+		mode    readMode
+		input   []byte
+		deflate bool
 	}{
-		{"tcp", modePackages, steadyInput()},
-		{"ws", modeFrames, wsFrames(steadyInput())},
+		{"tcp", modePackages, steadyInput(), false},
+		{"ws", modeFrames, wsFrames(steadyInput()), false},
+		{"ws-deflate", modeFrames, wsDeflateFrames(steadyInput()), true},
 	} {
 		for _, split := range []int{0, 7, len(tc.input) - 3} {
 			t.Run(tc.name+"/split="+strconv.Itoa(split), func(t *testing.T) {
 				c, s := workingConn(t, tc.mode)
+				if tc.deflate {
+					c.ws.deflate = true
+				}
 				buf := make([]byte, len(tc.input))
 				var b batch
 				run := func() {
@@ -63,6 +71,9 @@ func TestAllocReadPath(t *testing.T) {
 					t.Fatalf("allocs per batch = %v, want 0", allocs)
 				}
 				requireEqual(t, s.Stats().OutOfState.Load(), uint64(0), "ignored")
+				if tc.deflate && s.Stats().WSInflated.Load() == 0 {
+					t.Fatal("no message was inflated")
+				}
 			})
 		}
 	}
@@ -89,10 +100,10 @@ func TestAllocEnqueue(t *testing.T) {
 }
 
 // TestAllocFlush: queueing packages and flushing them straight to the socket with writev
-// allocates nothing (TCP and WebSocket framing).
+// allocates nothing (TCP and WebSocket framing, and WebSocket frames compressed).
 func TestAllocFlush(t *testing.T) {
-	for _, ws := range []bool{false, true} {
-		t.Run("ws="+strconv.FormatBool(ws), func(t *testing.T) {
+	for _, mode := range []string{"tcp", "ws", "ws-deflate"} {
+		t.Run(mode, func(t *testing.T) {
 			fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM, 0)
 			requireNoError(t, err, "socketpair")
 			defer syscall.Close(fds[0])
@@ -102,11 +113,15 @@ func TestAllocFlush(t *testing.T) {
 			requireNoError(t, err, "NewServer")
 			c := newConn(s, fds[0], netip.AddrPort{})
 			c.mode, c.opened = modePackages, true
-			if ws {
+			pkt := steadyInput()
+			if mode != "tcp" {
 				c.mode, c.headroom = modeFrames, wsHeadroom
 			}
+			if mode == "ws-deflate" {
+				c.out.deflate = true
+				pkt = packet(codec.TypeData, `{"s":"`+strings.Repeat("compressible ", 100)+`"}`)
+			}
 			c.state.Store(stateWorking)
-			pkt := steadyInput()
 			got := make([]byte, 4096)
 			run := func() {
 				for i := 0; i < 3; i++ {
@@ -118,8 +133,8 @@ func TestAllocFlush(t *testing.T) {
 					t.Fatal(err)
 				}
 				n, err := syscall.Read(fds[1], got)
-				if err != nil || n < 3*len(pkt) {
-					t.Fatalf("read %d bytes, %v", n, err)
+				if err != nil || (n < 3*len(pkt)) != (mode == "ws-deflate") {
+					t.Fatalf("read %d bytes of %d queued, %v", n, 3*len(pkt), err)
 				}
 			}
 			run()
@@ -127,7 +142,12 @@ func TestAllocFlush(t *testing.T) {
 				t.Fatalf("allocs = %v, want 0", allocs)
 			}
 			requireEqual(t, s.Stats().WritesLeft.Load(), uint64(0), "writes left for a drain")
-			requireEqual(t, s.Stats().PackagesOut.Load(), uint64((1+1+200)*3*4), "packages out") // run, AllocsPerRun's warm-up, 200 runs
+			per, frames := uint64(4), uint64(0)
+			if mode == "ws-deflate" {
+				per, frames = 1, 1+1+200
+			}
+			requireEqual(t, s.Stats().PackagesOut.Load(), (1+1+200)*3*per, "packages out") // run, AllocsPerRun's warm-up, 200 runs
+			requireEqual(t, s.Stats().WSDeflated.Load(), frames, "frames compressed")
 		})
 	}
 }

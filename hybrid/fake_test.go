@@ -82,6 +82,22 @@ func steadyInput() []byte {
 	return b
 }
 
+// wsDeflateFrames frames each package of pkts as one masked binary message, compressed.
+func wsDeflateFrames(pkts []byte) []byte {
+	var out []byte
+	key := [4]byte{1, 2, 3, 4}
+	for len(pkts) > 0 {
+		_, n, _ := codec.ParseHeader(pkts)
+		z, _ := ws.Deflate(nil, pkts[:codec.HeaderSize+n])
+		out = ws.AppendCompressedFrameHeader(out, true, ws.OpBinary, len(z), &key)
+		at := len(out)
+		out = append(out, z...)
+		ws.Unmask(key, 0, out[at:])
+		pkts = pkts[codec.HeaderSize+n:]
+	}
+	return out
+}
+
 // wsFrames frames each package of pkts as one masked binary message.
 func wsFrames(pkts []byte) []byte {
 	var out []byte
