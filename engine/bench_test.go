@@ -36,6 +36,26 @@ func BenchmarkEchoRaw(b *testing.B) {
 	}
 }
 
+// BenchmarkEchoRawBatch is BenchmarkEchoRaw with ten requests per read batch, as a client that
+// pipelines ten sends them; ns/op is per request.
+func BenchmarkEchoRawBatch(b *testing.B) {
+	e := newEnv(b, AppConfig{}, func(app *App) {
+		mustHandle(b, Handle(app, "connector.entryHandler.echo", echoRaw))
+	}, ServerConfig{UseDict: true})
+	c := &nopConn{}
+	s := e.srv.open(c)
+	msg := codec.AppendRequestCode(nil, 1, 1, []byte(`{"x":1,"s":"frontend echo"}`))
+	b.SetBytes(int64(len(msg)))
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		e.srv.data(s, msg)
+		if i++; i%10 == 0 {
+			e.srv.readBatchDone(s)
+		}
+	}
+}
+
 type echoStruct struct {
 	S string `json:"s"`
 }

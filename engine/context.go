@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"encoding/json"
 	"errors"
 	"sync/atomic"
 	"time"
@@ -95,10 +96,10 @@ type ctxRequest struct {
 	jsonOK bool              // json holds the conversion
 	owned  bool              // body and json point into Context.buf/jbuf
 
-	resp      any
-	err       error
-	explicit  bool // resp was set by an error handler or SetResponse, and is sent even with an error
-	pooledReq any  // the handler's request value when it came from its route's pool
+	resp     any
+	err      error
+	explicit bool            // resp was set by an error handler or SetResponse, and is sent even with an error
+	rawReq   json.RawMessage // the request of a synchronous json.RawMessage handler: the handler gets &rawReq
 
 	stage     stage
 	idx       int

@@ -477,7 +477,6 @@ func TestReleaseClearsContext(t *testing.T) {
 	fill(reflect.ValueOf(c).Elem().FieldByName("ctxRequest"))
 	fill(reflect.ValueOf(c).Elem().FieldByName("ctxForward"))
 	fill(reflect.ValueOf(c).Elem().FieldByName("ctxRemote"))
-	c.pooledReq = nil // else release returns it to c.route's pool
 	c.buf, c.out, c.fr.msg = []byte("b"), []byte("o"), []byte("m")
 	s.release(c)
 	for _, part := range []string{"ctxRequest", "ctxRemote"} {

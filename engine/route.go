@@ -29,8 +29,6 @@ type route struct {
 	// invoke decodes ctx's body into the handler's request type and calls it; the result lands in
 	// ctx (synchronously, or later through ctx.reply for async handlers).
 	invoke func(ctx *Context)
-	// releaseReq returns a pooled request value (see Context.pooledReq); nil when not pooling.
-	releaseReq func(v any)
 	// appendResp encodes a response produced for this route. pb is the server's description for
 	// it (nil when protobuf is off or absent).
 	appendResp func(dst []byte, pb *pomelopb.Message, v any) ([]byte, error)
@@ -60,7 +58,6 @@ func kindOf[T any]() bodyKind {
 // bodyCodec encodes and decodes bodies of type T. It is built once per route at registration.
 type bodyCodec[T any] struct {
 	kind bodyKind
-	pool *sync.Pool // of *T, for kindRaw on synchronous handlers
 }
 
 func newBodyCodec[T any](route string, pb *pomelopb.Message) (*bodyCodec[T], error) {
@@ -68,18 +65,15 @@ func newBodyCodec[T any](route string, pb *pomelopb.Message) (*bodyCodec[T], err
 	if c.kind == kindProto && pb != nil {
 		return nil, fmt.Errorf("%w: %s", ErrCodecConflict, route)
 	}
-	if c.kind == kindRaw {
-		c.pool = &sync.Pool{New: func() any { return new(T) }}
-	}
 	return c, nil
 }
 
 // emptyObject is pomelo's body when there is none, or when a JSON body does not parse.
 var emptyObject = []byte("{}")
 
-// decode returns the request for ctx. For kindRaw on synchronous handlers the value comes from a
-// pool and aliases ctx's body; release returns it after the handler.
-func (c *bodyCodec[T]) decode(ctx *Context, pooled bool) (*T, error) {
+// decode returns the request for ctx. For kindRaw on synchronous handlers (inCtx) the value is
+// ctx.rawReq, aliasing ctx's body: it lives as long as the Context.
+func (c *bodyCodec[T]) decode(ctx *Context, inCtx bool) (*T, error) {
 	body, err := ctx.jsonOrWire()
 	if err != nil {
 		return nil, err
@@ -89,12 +83,11 @@ func (c *bodyCodec[T]) decode(ctx *Context, pooled bool) (*T, error) {
 		if ctx.reqPB == nil && !validJSON(body) {
 			body = emptyObject
 		}
-		var v *T
-		if pooled {
-			v = c.pool.Get().(*T)
-		} else {
-			v = new(T)
+		if inCtx {
+			ctx.rawReq = body
+			return any(&ctx.rawReq).(*T), nil
 		}
+		v := new(T)
 		*any(v).(*json.RawMessage) = body
 		return v, nil
 	case kindProto:
@@ -112,11 +105,6 @@ func (c *bodyCodec[T]) decode(ctx *Context, pooled bool) (*T, error) {
 		}
 	}
 	return v, nil
-}
-
-func (c *bodyCodec[T]) release(v *T) {
-	*any(v).(*json.RawMessage) = nil
-	c.pool.Put(v)
 }
 
 // appendAny encodes v, the handler's *T on the fast path or anything an error handler or filter
@@ -206,15 +194,11 @@ func Handle[Req, Resp any](app *App, route string, fn func(ctx *Context, req *Re
 	if err != nil {
 		return err
 	}
-	pooled := req.kind == kindRaw
 	r.invoke = func(ctx *Context) {
-		in, err := req.decode(ctx, pooled)
+		in, err := req.decode(ctx, true)
 		if err != nil {
 			ctx.handlerDone(nil, err)
 			return
-		}
-		if pooled {
-			ctx.pooledReq = in // released with ctx, after the response is encoded
 		}
 		out, err := fn(ctx, in)
 		if err != nil || out == nil {
@@ -224,9 +208,6 @@ func Handle[Req, Resp any](app *App, route string, fn func(ctx *Context, req *Re
 		ctx.handlerDone(out, nil)
 	}
 	r.appendResp = resp.appendAny
-	if pooled {
-		r.releaseReq = func(v any) { req.release(v.(*Req)) }
-	}
 	return app.add(r)
 }
 

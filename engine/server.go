@@ -258,6 +258,10 @@ func (s *Server) closed(sess *Session, reason string) { s.sessions.remove(sess, 
 // readBatchDone flushes the responses enqueued during one read, with one write, whatever the
 // scheduler (pushes follow the scheduler's policy; responses to a read batch leave at its end).
 func (s *Server) readBatchDone(sess *Session) {
+	if c := sess.spare; c != nil {
+		sess.spare = nil
+		s.ctxPool.Put(c)
+	}
 	if sess.needFlush {
 		sess.needFlush = false
 		_ = sess.conn.Flush()
@@ -333,7 +337,12 @@ func (s *Server) classify(c *Context) bool {
 
 // acquire returns a recycled Context for a message.
 func (s *Server) acquire(sess *Session, m *codec.Message, r *route) *Context {
-	c := s.ctxPool.Get().(*Context)
+	c := sess.spare
+	if c != nil {
+		sess.spare = nil
+	} else {
+		c = s.ctxPool.Get().(*Context)
+	}
 	c.srv, c.sess, c.route = s, sess, r
 	c.typ, c.id, c.body = m.Type, m.ID, m.Body
 	c.reqPB = s.reqPB(r)
@@ -344,14 +353,14 @@ func (s *Server) acquire(sess *Session, m *codec.Message, r *route) *Context {
 	return c
 }
 
-// release recycles c unless it ever left the read goroutine.
+// release recycles c unless it ever left the read goroutine: a request read from a session
+// leaves it as the session's spare for the next request of the read batch (a pipelining client
+// sends several), which ReadBatchDone returns to the pool.
 func (s *Server) release(c *Context) {
-	if c.pooledReq != nil {
-		c.route.releaseReq(c.pooledReq)
-	}
 	if !c.pooled {
 		return
 	}
+	sess, inline := c.sess, c.inline // inline: still on the read goroutine (never parked)
 	if c.forwarded {
 		msg, body := trimBuf(c.fr.msg), trimBuf(c.fr.body)
 		c.ctxForward = ctxForward{fr: forwardRes{msg: msg, body: body}}
@@ -364,6 +373,10 @@ func (s *Server) release(c *Context) {
 	c.values = c.values[:0]
 	c.buf, c.jbuf, c.out = trimBuf(c.buf), trimBuf(c.jbuf), trimBuf(c.out)
 	c.sbuf, c.mbuf = trimBuf(c.sbuf), trimBuf(c.mbuf)
+	if inline && sess != nil && sess.spare == nil {
+		sess.spare = c
+		return
+	}
 	s.ctxPool.Put(c)
 }
 

@@ -46,7 +46,8 @@ type Session struct {
 	onClosed []func(s *Session, reason string)
 
 	// Owned by the goroutine that reads the connection (the transport's Data/ReadBatchDone calls).
-	needFlush bool // a response was enqueued during the current read batch
+	needFlush bool     // a response was enqueued during the current read batch
+	spare     *Context // the last request's Context, for the next request of the batch
 }
 
 // ID returns the session id (the connection id).
