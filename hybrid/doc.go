@@ -33,6 +33,12 @@
 // frame carries everything flushed at once, several packages in one message (as pomelo's buffered
 // push scheduler does).
 //
+// A WebSocket client that offers permessage-deflate (RFC 7692) gets it unless Config.WSNoDeflate,
+// without context takeover either way, so a connection keeps no compression state: its compressed
+// messages are inflated (within the message limit, into a pooled buffer that lives until the
+// package is handled) before the one-package check, and each flushed frame of at least
+// WSDeflateMinSize bytes is compressed, or sent as it is when that does not make it smaller.
+//
 // # State machine (pomelo's hybridsocket)
 //
 //	           HANDSHAKE: Handler.Handshake
