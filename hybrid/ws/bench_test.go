@@ -162,7 +162,7 @@ func roomState(players int) []byte {
 // compressed size as a percentage of the input (pct); the baseline twin is compress/flate at
 // BestSpeed with a sync flush.
 func BenchmarkDeflate(b *testing.B) {
-	for _, players := range []int{20, 100} {
+	for _, players := range []int{0, 20, 100} {
 		p := roomState(players)
 		out := make([]byte, 0, 2*len(p))
 		b.Run(fmt.Sprintf("%dB", len(p)), func(b *testing.B) {
@@ -192,7 +192,7 @@ func BenchmarkDeflate(b *testing.B) {
 
 // BenchmarkInflate inflates one compressed inbound message.
 func BenchmarkInflate(b *testing.B) {
-	for _, players := range []int{20, 100} {
+	for _, players := range []int{0, 20, 100} {
 		p := roomState(players)
 		z, _ := Deflate(nil, p)
 		out := make([]byte, 0, len(p))
