@@ -40,6 +40,18 @@ func AppendUpgradeRequest(dst []byte, host, path string, key []byte) []byte {
 	return append(dst, "\r\nSec-WebSocket-Version: 13\r\n\r\n"...)
 }
 
+// DeflateOffer is the permessage-deflate offer AppendUpgradeRequestDeflate sends: the form this
+// package implements, no context takeover either way.
+const DeflateOffer = "permessage-deflate; server_no_context_takeover; client_no_context_takeover"
+
+// AppendUpgradeRequestDeflate is AppendUpgradeRequest offering permessage-deflate
+// (DeflateOffer); check the answer with ParseUpgradeResponseDeflate.
+func AppendUpgradeRequestDeflate(dst []byte, host, path string, key []byte) []byte {
+	dst = AppendUpgradeRequest(dst, host, path, key)
+	dst = dst[:len(dst)-len(crlf)]
+	return append(dst, "Sec-WebSocket-Extensions: "+DeflateOffer+crlf+crlf...)
+}
+
 // ParseUpgradeResponse checks the server's answer to a handshake sent with
 // AppendUpgradeRequest and the same key (RFC 6455 §4.1): status 101,
 // Upgrade listing "websocket", Connection listing "Upgrade", exactly one
@@ -53,27 +65,72 @@ func AppendUpgradeRequest(dst []byte, host, path string, key []byte) []byte {
 // ErrResponseStatus the status line is at the start of b. It does not
 // allocate.
 func (c *Config) ParseUpgradeResponse(b, key []byte) (n int, err error) {
+	n, _, err = c.parseUpgradeResponse(b, key, false)
+	return n, err
+}
+
+// ParseUpgradeResponseDeflate is ParseUpgradeResponse for a handshake sent with
+// AppendUpgradeRequestDeflate: the response may also accept permessage-deflate, with
+// server_no_context_takeover (as offered) and optionally client_no_context_takeover and
+// server_max_window_bits; deflate reports that it did. Any other extension or parameter is
+// ErrResponseExtension. Frames may then carry RSV1 (set Config.Deflate to read them).
+func (c *Config) ParseUpgradeResponseDeflate(b, key []byte) (n int, deflate bool, err error) {
+	return c.parseUpgradeResponse(b, key, true)
+}
+
+func (c *Config) parseUpgradeResponse(b, key []byte, offered bool) (n int, deflate bool, err error) {
 	n, err = findHeaderBlock(b, c.maxHeaderSize())
 	if err != nil {
-		return n, err
+		return n, false, err
 	}
-	if err := parseResponse(b[:n-len(crlf)], key); err != nil {
-		return 0, err
+	if deflate, err = parseResponse(b[:n-len(crlf)], key, offered); err != nil {
+		return 0, false, err
 	}
-	return n, nil
+	return n, deflate, nil
+}
+
+// deflateAccepted reports whether v, a response's Sec-WebSocket-Extensions value, accepts
+// DeflateOffer: one permessage-deflate with server_no_context_takeover, and besides it at most
+// client_no_context_takeover and server_max_window_bits (8 to 15), each once.
+func deflateAccepted(v []byte) bool {
+	name, params := cutByte(v, ';')
+	if !equalFoldASCII(trimOWS(name), "permessage-deflate") || bytes.IndexByte(params, ',') >= 0 {
+		return false
+	}
+	var server, client, bits bool
+	for len(params) > 0 {
+		var p []byte
+		p, params = cutByte(params, ';')
+		key, val, hasVal := cutByteFound(p, '=')
+		key, val = trimOWS(key), trimOWS(val)
+		switch {
+		case equalFoldASCII(key, "server_no_context_takeover") && !hasVal && !server:
+			server = true
+		case equalFoldASCII(key, "client_no_context_takeover") && !hasVal && !client:
+			client = true
+		case equalFoldASCII(key, "server_max_window_bits") && hasVal && !bits:
+			if _, ok := windowBits(val); !ok {
+				return false
+			}
+			bits = true
+		default:
+			return false
+		}
+	}
+	return server
 }
 
 // parseResponse checks block, the status line and header lines, each ending
-// in CRLF (the blank line excluded).
-func parseResponse(block, key []byte) error {
+// in CRLF (the blank line excluded). offered: permessage-deflate was offered.
+func parseResponse(block, key []byte, offered bool) (deflate bool, err error) {
 	line, rest := cutLine(block)
 	version, line, ok := bytes.Cut(line, []byte(" "))
 	status, reason, _ := bytes.Cut(line, []byte(" "))
 	if !ok || string(version) != "HTTP/1.1" || !isStatus(status) || !isFieldValue(reason) {
-		return ErrMalformedResponse
+		return false, ErrMalformedResponse
 	}
 	if string(status) != "101" {
-		return ErrResponseStatus
+		return false, ErrResponseStatus
 	}
 	var upgrade, connection bool
 	accepts := 0
@@ -81,11 +138,11 @@ func parseResponse(block, key []byte) error {
 		line, rest = cutLine(rest)
 		name, value, ok := bytes.Cut(line, []byte(":"))
 		if !ok || len(name) == 0 || !isToken(name) {
-			return ErrMalformedResponse
+			return false, ErrMalformedResponse
 		}
 		value = trimOWS(value)
 		if !isFieldValue(value) {
-			return ErrMalformedResponse
+			return false, ErrMalformedResponse
 		}
 		switch {
 		case equalFoldASCII(name, "upgrade"):
@@ -95,19 +152,24 @@ func parseResponse(block, key []byte) error {
 		case equalFoldASCII(name, "sec-websocket-accept"):
 			accepts++
 			if !equalAccept(value, key) {
-				return ErrResponseAccept
+				return false, ErrResponseAccept
 			}
-		case equalFoldASCII(name, "sec-websocket-extensions"), equalFoldASCII(name, "sec-websocket-protocol"):
-			return ErrResponseExtension
+		case equalFoldASCII(name, "sec-websocket-extensions"):
+			if !offered || deflate || !deflateAccepted(value) {
+				return false, ErrResponseExtension
+			}
+			deflate = true
+		case equalFoldASCII(name, "sec-websocket-protocol"):
+			return false, ErrResponseExtension
 		}
 	}
 	switch {
 	case !upgrade || !connection:
-		return ErrResponseUpgrade
+		return false, ErrResponseUpgrade
 	case accepts != 1:
-		return ErrResponseAccept
+		return false, ErrResponseAccept
 	}
-	return nil
+	return deflate, nil
 }
 
 // equalAccept reports whether v is the Sec-WebSocket-Accept value for key.

@@ -184,3 +184,48 @@ func TestInflateNoRoom(t *testing.T) {
 		requireErrorIs(t, err, ErrMessageTooBig)
 	}
 }
+
+// A client's offer (AppendUpgradeRequestDeflate) is one this package's server accepts, and the
+// client accepts the server's answer; answers it cannot honour, or an unoffered extension, fail.
+func TestClientDeflateHandshake(t *testing.T) {
+	key := []byte("dGhlIHNhbXBsZSBub25jZQ==")
+	var req UpgradeRequest
+	_, err := (&Config{}).ParseUpgrade(AppendUpgradeRequestDeflate(nil, "h", "/", key), &req)
+	requireNoError(t, err)
+	requireEqual(t, req.Deflate, true)
+
+	cfg := &Config{Role: RoleClient}
+	resp := AppendUpgradeResponseDeflate(nil, key)
+	n, deflate, err := cfg.ParseUpgradeResponseDeflate(resp, key)
+	requireNoError(t, err)
+	requireEqual(t, n, len(resp))
+	requireEqual(t, deflate, true)
+	_, err = cfg.ParseUpgradeResponse(resp, key)
+	requireErrorIs(t, err, ErrResponseExtension) // not offered
+
+	plain := AppendUpgradeResponse(nil, key)
+	_, deflate, err = cfg.ParseUpgradeResponseDeflate(plain, key)
+	requireNoError(t, err)
+	requireEqual(t, deflate, false) // declined
+
+	base := string(plain[:len(plain)-2])
+	for _, ext := range []string{
+		"permessage-deflate", // context takeover
+		"permessage-deflate; server_no_context_takeover; client_max_window_bits=10", // not offered
+		"permessage-deflate; server_no_context_takeover; server_max_window_bits=16",
+		"permessage-deflate; server_no_context_takeover, permessage-deflate",
+		"x-webkit-deflate-frame",
+	} {
+		_, _, err := cfg.ParseUpgradeResponseDeflate([]byte(base+"Sec-WebSocket-Extensions: "+ext+"\r\n\r\n"), key)
+		if err != ErrResponseExtension {
+			t.Errorf("%q: %v, want ErrResponseExtension", ext, err)
+		}
+	}
+	ok := base + "Sec-WebSocket-Extensions: permessage-deflate; server_no_context_takeover; server_max_window_bits=12\r\n\r\n"
+	_, deflate, err = cfg.ParseUpgradeResponseDeflate([]byte(ok), key)
+	requireNoError(t, err)
+	requireEqual(t, deflate, true)
+	twice := base + "Sec-WebSocket-Extensions: " + DeflateExtension + "\r\nSec-WebSocket-Extensions: " + DeflateExtension + "\r\n\r\n"
+	_, _, err = cfg.ParseUpgradeResponseDeflate([]byte(twice), key)
+	requireErrorIs(t, err, ErrResponseExtension)
+}

@@ -324,6 +324,7 @@ func FuzzParseUpgradeResponse(f *testing.F) {
 	f.Add(ok, uint16(0), uint16(10))
 	f.Add(cat(ok, []byte{0x82, 0x00}), uint16(len(ok)), uint16(len(ok)-1))
 	f.Add(AppendHTTPError(nil, 426), uint16(0), uint16(3))
+	f.Add(AppendUpgradeResponseDeflate(nil, key), uint16(0), uint16(40))
 	f.Add([]byte("HTTP/1.1 101\r\nupgrade: WebSocket\r\nconnection: upgrade\r\nsec-websocket-accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n"), uint16(0), uint16(50))
 	known := []error{ErrResponseStatus, ErrMalformedResponse, ErrResponseUpgrade, ErrResponseAccept, ErrResponseExtension, ErrHeaderTooLarge}
 
@@ -355,6 +356,15 @@ func FuzzParseUpgradeResponse(f *testing.F) {
 		pn, perr := cfg.ParseUpgradeResponse(data[:kk], key)
 		if perr != ErrShortBuffer && (perr != err || pn != n) {
 			t.Fatalf("prefix %d: (%d, %v), whole: (%d, %v)", kk, pn, perr, n, err)
+		}
+		// Having offered permessage-deflate changes only whether an extension is accepted (the
+		// check without the offer stops at the extension; with it, a later error may show).
+		dn, deflate, derr := cfg.ParseUpgradeResponseDeflate(data, key)
+		switch {
+		case deflate && (derr != nil || err != ErrResponseExtension):
+			t.Fatalf("deflate accepted with (%d, %v); without the offer: (%d, %v)", dn, derr, n, err)
+		case !deflate && err != ErrResponseExtension && (derr != err || dn != n):
+			t.Fatalf("offer made: (%d, %v), not made: (%d, %v)", dn, derr, n, err)
 		}
 	})
 }
