@@ -35,7 +35,10 @@
 //   - routes in the dictionary are sent as 2-byte codes (-no-compress sends strings); bodies are
 //     pomelo-protobuf where the handshake's client protos cover the route (-no-protobuf sends
 //     JSON), and responses and pushes are decoded with the server protos;
-//   - over -transport ws, one pomelo package per masked binary frame, as the server requires.
+//   - over -transport ws, one pomelo package per masked binary frame, as the server requires;
+//     -ws-deflate offers permessage-deflate as browsers do and inflates what the server
+//     compresses (the clients' own frames stay plain, as the Node ws client sends frames under
+//     1 KiB; the report counts compressed_in).
 //
 // A response counts as an error when its top-level "code" is not 200. Request ids are the JS
 // client's (1, 2, 3 ... per connection); a response to an id that timed out counts as late.

@@ -95,6 +95,25 @@ func TestEchoClosedLoopCountsEveryResponse(t *testing.T) {
 	})
 }
 
+// With -ws-deflate the clients offer permessage-deflate and read the compressed frames of a
+// server that accepts it; a server that declines it serves them as usual.
+func TestWSDeflate(t *testing.T) {
+	for _, accept := range []bool{true, false} {
+		srv := newTestServer(t, func(s *testServer) { s.ws, s.deflate = true, accept })
+		r := runLoadgen(t, "-scenario=echo", "-addr="+srv.addr(), "-transport=ws", "-ws-deflate", "-conns=5",
+			"-depth=2", "-hold=500ms", "-rate=0")
+		c := &r.Counts
+		noErrors(t, r)
+		eq(t, "handshaken", c[driver.Handshakes], 5)
+		if c[driver.Requests] == 0 || c[driver.Responses] != c[driver.Requests] {
+			t.Fatalf("accept=%v: %d requests, %d responses", accept, c[driver.Requests], c[driver.Responses])
+		}
+		if got := c[driver.CompressedIn] > 0; got != accept {
+			t.Errorf("accept=%v: %d compressed messages received", accept, c[driver.CompressedIn])
+		}
+	}
+}
+
 func TestProtobufAndErrorCodes(t *testing.T) {
 	srv := newTestServer(t, nil)
 	// test.h.pb has client and server protos: the server refuses a body that is not protobuf.

@@ -24,6 +24,7 @@ type options struct {
 	addr          string
 	transport     string
 	wsPath        string
+	wsDeflate     bool
 	conns         int
 	rate          float64
 	maxConnecting int
@@ -81,6 +82,7 @@ func newFlagSet(o *options, out io.Writer) *flag.FlagSet {
 	fs.StringVar(&o.addr, "addr", "127.0.0.1:3010", "server host:port; several, comma-separated, are used round robin")
 	fs.StringVar(&o.transport, "transport", "tcp", "tcp | ws")
 	fs.StringVar(&o.wsPath, "ws-path", "/", "WebSocket request path")
+	fs.BoolVar(&o.wsDeflate, "ws-deflate", false, "offer permessage-deflate as browsers do and inflate what the server compresses (-transport ws)")
 	fs.IntVar(&o.conns, "conns", 100, "connections (all processes together)")
 	fs.Float64Var(&o.rate, "rate", 1000, "connection attempts per second during the ramp (0: as fast as -max-connecting allows)")
 	fs.IntVar(&o.maxConnecting, "max-connecting", 1000, "connections between connect() and ready at once (all processes)")
@@ -198,7 +200,7 @@ func (o *options) driverConfig() (driver.Config, error) {
 		return cfg, err
 	}
 	perProc := func(v float64) float64 { return v / float64(count) }
-	cfg.WSPath = o.wsPath
+	cfg.WSPath, cfg.WSDeflate = o.wsPath, o.wsDeflate
 	cfg.ConnectRate = perProc(o.rate)
 	cfg.MaxConnecting = max(1, o.maxConnecting/count)
 	cfg.ConnectTimeout = o.connTimeout

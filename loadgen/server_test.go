@@ -28,6 +28,7 @@ type testServer struct {
 	pushEvery     time.Duration // push "onPush" {"ts": <unix ms>} this often after the ACK ...
 	pushCount     int           // ... this many times
 	refuse        bool          // answer the handshake with code 500
+	deflate       bool          // ws: accept permessage-deflate when offered and compress every frame
 
 	dict     map[string]uint16
 	codes    map[uint16]string
@@ -118,18 +119,23 @@ func (s *testServer) handshakeBody() []byte {
 }
 
 type tconn struct {
-	s    *testServer
-	nc   net.Conn
-	wmu  sync.Mutex
-	done chan struct{}
-	name string
-	rid  string
+	s       *testServer
+	deflate bool // permessage-deflate negotiated
+	nc      net.Conn
+	wmu     sync.Mutex
+	done    chan struct{}
+	name    string
+	rid     string
 }
 
 // send writes one package (in its own ws frame on WebSocket).
 func (c *tconn) send(t codec.Type, body []byte) {
 	pkt, _ := codec.AppendPacket(nil, t, body)
-	if c.s.ws {
+	switch {
+	case c.deflate:
+		z, _ := ws.Deflate(nil, pkt)
+		pkt = append(ws.AppendCompressedFrameHeader(nil, true, ws.OpBinary, len(z), nil), z...)
+	case c.s.ws:
 		pkt = ws.AppendFrame(nil, ws.OpBinary, pkt)
 	}
 	c.wmu.Lock()
@@ -169,7 +175,11 @@ func (c *tconn) serve() {
 			if err != nil {
 				return
 			}
-			c.nc.Write(ws.AppendUpgradeResponse(nil, req.Key))
+			if c.deflate = c.s.deflate && req.Deflate; c.deflate {
+				c.nc.Write(ws.AppendUpgradeResponseDeflate(nil, req.Key))
+			} else {
+				c.nc.Write(ws.AppendUpgradeResponse(nil, req.Key))
+			}
 			pending, upgraded = pending[m:], true
 		}
 		for {

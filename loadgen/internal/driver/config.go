@@ -58,6 +58,10 @@ type Config struct {
 	// WebSocket Host header carries ("host:port" as the user wrote it).
 	Targets []Target
 	WSPath  string // WebSocket request path; "" means "/"
+	// WSDeflate offers permessage-deflate in the upgrade, as browsers do, and inflates the
+	// compressed messages the server then sends. The simulated clients send plain frames (as the
+	// Node ws client does below its 1 KiB threshold, which every request here is under).
+	WSDeflate bool
 	// Sources are local addresses to bind before connecting, used round robin; none means the
 	// kernel chooses.
 	Sources []netip.Addr

@@ -69,6 +69,7 @@ type conn struct {
 	in      []byte        // WebSocket input not yet parsed (upgrade response, partial frames)
 	out     []byte        // output the kernel did not take yet
 	wsKey   [wsKeySize]byte
+	deflate bool // the server accepted permessage-deflate
 
 	started    int64 // connect() time
 	deadline   int64 // connect-to-handshake deadline; 0 when done
@@ -155,7 +156,11 @@ func (l *loop) connected(c *conn) {
 	if l.cfg.Transport == WS {
 		c.wsKey = makeKey(l.rand(), l.rand())
 		t := l.cfg.Targets[c.gidx%len(l.cfg.Targets)]
-		l.out = ws.AppendUpgradeRequest(l.out, t.Host, l.cfg.WSPath, c.wsKey[:])
+		if l.cfg.WSDeflate {
+			l.out = ws.AppendUpgradeRequestDeflate(l.out, t.Host, l.cfg.WSPath, c.wsKey[:])
+		} else {
+			l.out = ws.AppendUpgradeRequest(l.out, t.Host, l.cfg.WSPath, c.wsKey[:])
+		}
 		c.state = stUpgrading
 	} else {
 		l.appendPacket(c, codec.TypeHandshake, l.cfg.Handshake)
@@ -225,7 +230,11 @@ func (l *loop) inputWS(c *conn, data []byte) {
 	}
 	off := 0
 	if c.state == stUpgrading {
-		n, err := l.d.wsCfg.ParseUpgradeResponse(buf, c.wsKey[:])
+		n, deflate, err := l.d.wsCfg.ParseUpgradeResponseDeflate(buf, c.wsKey[:])
+		if err == nil && deflate && !l.cfg.WSDeflate {
+			err = ws.ErrResponseExtension
+		}
+		c.deflate = deflate
 		if err == ws.ErrShortBuffer {
 			l.keepIn(c, buf, 0)
 			return
@@ -250,6 +259,10 @@ func (l *loop) inputWS(c *conn, data []byte) {
 		}
 		payload := buf[off+n : off+n+h.Length]
 		off += n + h.Length
+		if h.Compressed && !c.deflate {
+			l.protoError(c, ws.ErrReservedBits.Error())
+			return
+		}
 		m, ok, err := c.asm.Push(h, payload)
 		if err != nil {
 			l.protoError(c, err.Error())
@@ -284,6 +297,15 @@ func (l *loop) wsMessage(c *conn, m ws.Message) {
 	switch m.Op {
 	case ws.OpBinary, ws.OpText:
 		b := m.Payload
+		if m.Compressed {
+			var err error
+			if l.inflated, err = ws.Inflate(l.inflated[:0], b, maxWSMessage); err != nil {
+				l.protoError(c, "ws message: "+err.Error())
+				return
+			}
+			l.st.C[CompressedIn]++
+			b = l.inflated
+		}
 		for len(b) > 0 && c.state != stClosed {
 			p, n, err := codec.ParsePacket(b, 0)
 			if err != nil {

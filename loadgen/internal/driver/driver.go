@@ -66,7 +66,7 @@ func New(cfg Config) (*Driver, error) {
 		cfg.Loops = runtime.GOMAXPROCS(0) - 1
 	}
 	cfg.Loops = max(1, min(cfg.Loops, max(cfg.Conns, 1)))
-	d := &Driver{cfg: cfg, wsCfg: ws.Config{Role: ws.RoleClient, MaxMessageSize: maxWSMessage}}
+	d := &Driver{cfg: cfg, wsCfg: ws.Config{Role: ws.RoleClient, MaxMessageSize: maxWSMessage, Deflate: cfg.WSDeflate}}
 	d.coll.gauges = make([]Gauges, cfg.Loops)
 	return d, nil
 }

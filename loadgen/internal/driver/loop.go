@@ -47,12 +47,13 @@ type loop struct {
 	nextSendAt int64
 	openLoop   bool
 
-	rbuf    []byte
-	out     []byte // bytes for the connection being served, flushed once per event
-	body    []byte // scratch for per-connection bodies (chat), JSON then encoded
-	jsonBuf []byte
-	pb      pomelopb.Decoder
-	rng     uint64
+	rbuf     []byte
+	out      []byte // bytes for the connection being served, flushed once per event
+	inflated []byte // a compressed WebSocket message, inflated
+	body     []byte // scratch for per-connection bodies (chat), JSON then encoded
+	jsonBuf  []byte
+	pb       pomelopb.Decoder
+	rng      uint64
 
 	st          Stats
 	g           Gauges

@@ -38,6 +38,7 @@ const (
 	HeartbeatsOut                  // heartbeats sent
 	BytesIn                        // bytes read
 	BytesOut                       // bytes written
+	CompressedIn                   // compressed WebSocket messages received (permessage-deflate)
 	NumCounters
 )
 
@@ -47,6 +48,7 @@ var counterNames = [NumCounters]string{
 	"requests", "responses", "err_responses", "timeouts", "late", "aborted", "unsent", "notifies",
 	"pushes", "pushes_matched", "chat_expected", "proto_errors",
 	"setup_requests", "setup_errors", "heartbeats_in", "heartbeats_out", "bytes_in", "bytes_out",
+	"compressed_in",
 }
 
 func (c Counter) String() string { return counterNames[c] }
