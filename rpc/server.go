@@ -6,9 +6,8 @@ import (
 	"net"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
-
-	"github.com/cloudwego/netpoll"
 )
 
 // Server errors.
@@ -105,7 +104,7 @@ type Server struct {
 	mu       sync.Mutex
 	handlers map[MethodName]*handler  // mu
 	conns    map[*serverConn]struct{} // mu
-	evl      netpoll.EventLoop        // mu
+	ln       net.Listener             // mu: set by Serve
 	closed   bool                     // mu
 	drained  chan struct{}            // mu: made by Close, closed by dropConn when conns empties
 	served   chan struct{}            // closed by Serve when it returns
@@ -170,40 +169,52 @@ func (s *Server) Stats() ServerStats {
 	return ServerStats{Conns: n, Writes: s.writes.Load()}
 }
 
-// Serve accepts connections on ln, which must be a *net.TCPListener, until Close; it returns nil
-// after Close (ErrServerClosed if Close came first). It may be called once. Serve takes ln over:
-// Close closes it.
+// Serve accepts connections on ln until Close, and serves each with a goroutine of its own
+// (ServeConn); it returns nil after Close (ErrServerClosed if Close came first). It may be called
+// once. Serve takes ln over: Close closes it. Accepting when the process is out of descriptors
+// or memory is retried after a pause (5 ms, doubling up to 1 s), reported to the error hooks.
 func (s *Server) Serve(ln net.Listener) error {
 	s.mu.Lock()
 	err := s.serveErrLocked()
-	s.mu.Unlock()
-	if err != nil {
-		return err
-	}
-	evl, err := netpoll.NewEventLoop(s.onRequest, netpoll.WithOnPrepare(s.onPrepare))
-	if err != nil {
-		return err
-	}
-	pl, err := newPollListener(ln)
-	if err != nil {
-		return err
-	}
-	s.mu.Lock()
-	if err = s.serveErrLocked(); err == nil {
-		s.evl = evl
+	if err == nil {
+		s.ln = ln
 	}
 	s.mu.Unlock()
 	if err != nil {
-		pl.Close()
 		return err
 	}
 	defer close(s.served)
-	defer pl.Close()
-	err = evl.Serve(pl)
-	if s.ctx.Err() != nil {
-		return nil
+	var backoff time.Duration
+	for {
+		nc, err := ln.Accept()
+		if err != nil {
+			if s.ctx.Err() != nil {
+				return nil
+			}
+			if !acceptRetry(err) {
+				return err
+			}
+			backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
+			s.hooks.report(wrapError(CodeConnLost, "rpc: accept failed, retrying in "+backoff.String(), err))
+			t := time.NewTimer(backoff)
+			select {
+			case <-t.C:
+			case <-s.ctx.Done():
+				t.Stop()
+				return nil
+			}
+			continue
+		}
+		backoff = 0
+		go s.ServeConn(nc)
 	}
-	return err
+}
+
+// acceptRetry reports whether an Accept error is worth retrying: the process or the system is
+// out of descriptors or memory, which closing connections frees.
+func acceptRetry(err error) bool {
+	return errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE) ||
+		errors.Is(err, syscall.ENOBUFS) || errors.Is(err, syscall.ENOMEM)
 }
 
 // serveErrLocked tells why Serve cannot start. Lock should be held.
@@ -211,7 +222,7 @@ func (s *Server) serveErrLocked() error {
 	switch {
 	case s.closed:
 		return ErrServerClosed
-	case s.evl != nil:
+	case s.ln != nil:
 		return ErrServing
 	}
 	return nil
@@ -227,7 +238,7 @@ func (s *Server) Close() error {
 		return nil
 	}
 	s.closed = true
-	evl := s.evl
+	ln := s.ln
 	conns := make([]*serverConn, 0, len(s.conns))
 	for sc := range s.conns {
 		conns = append(conns, sc)
@@ -238,86 +249,35 @@ func (s *Server) Close() error {
 	drained := s.drained
 	s.mu.Unlock()
 	s.cancel()
+	var err error
+	if ln != nil {
+		err = ln.Close() // Accept returns
+	}
 	for _, sc := range conns {
 		sc.closeConn()
 	}
+	t := time.NewTimer(shutdownWait)
+	defer t.Stop()
 	if drained != nil {
-		t := time.NewTimer(shutdownWait)
 		select {
 		case <-drained:
-		case <-t.C: // netpoll's Shutdown below closes what is left
+		case <-t.C: // a handler that does not return holds its connection's goroutine
 		}
-		t.Stop()
 	}
-	if evl != nil {
-		s.shutdown(evl)
-	}
-	return nil
-}
-
-// shutdown stops the event loop, retrying while Serve has not started it yet (netpoll's
-// Shutdown does nothing before that), until Serve returns.
-func (s *Server) shutdown(evl netpoll.EventLoop) {
-	deadline := time.Now().Add(shutdownWait)
-	for time.Now().Before(deadline) {
-		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
-		_ = evl.Shutdown(ctx)
-		cancel()
-		t := time.NewTimer(10 * time.Millisecond)
+	if ln != nil {
 		select {
 		case <-s.served:
-			t.Stop()
-			return
 		case <-t.C:
 		}
 	}
+	if errors.Is(err, net.ErrClosed) {
+		err = nil
+	}
+	return err
 }
 
 // connKey is the context key of a connection's *serverConn.
 type connKey struct{}
-
-// onPrepare sets up a new connection (netpoll's poller goroutine).
-func (s *Server) onPrepare(conn netpoll.Connection) context.Context {
-	sc := newServerConn(s, conn)
-	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
-		conn.Close()
-		return s.ctx
-	}
-	s.conns[sc] = struct{}{}
-	s.mu.Unlock()
-	if s.cfg.WriteTimeout > 0 {
-		_ = conn.SetWriteTimeout(s.cfg.WriteTimeout)
-	}
-	_ = conn.AddCloseCallback(func(netpoll.Connection) error {
-		s.dropConn(sc)
-		return nil
-	})
-	return sc.ctx
-}
-
-// onRequest hands everything readable to the connection's frame decoder (netpoll runs one
-// onRequest at a time per connection). Consuming it all, partial frames included, is what keeps
-// netpoll from calling again at once; the decoder keeps the partial tail.
-func (s *Server) onRequest(ctx context.Context, conn netpoll.Connection) error {
-	sc, _ := ctx.Value(connKey{}).(*serverConn)
-	r := conn.Reader()
-	p, err := r.Next(r.Len())
-	if err == nil && sc != nil {
-		err = sc.onBytes(p)
-	}
-	_ = r.Release()
-	if err != nil || sc == nil {
-		s.hooks.report(wrapError(CodeProtocol, "rpc: protocol error from "+conn.RemoteAddr().String(), err))
-		if sc != nil {
-			sc.closeConn()
-		} else {
-			conn.Close()
-		}
-	}
-	return nil
-}
 
 // dropConn forgets a closed connection.
 func (s *Server) dropConn(sc *serverConn) {

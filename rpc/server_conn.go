@@ -5,9 +5,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"sync"
-	"syscall"
-
-	"github.com/cloudwego/netpoll"
 )
 
 // Errors of the connection protocol as the server sees it.
@@ -29,7 +26,7 @@ type serverConn struct {
 	write    func([]byte) error // the flusher's write; set at creation
 	shutdown func()             // shuts the socket down (see closeConn); set at creation
 
-	// Owned by the read goroutine (netpoll runs one onRequest at a time per connection).
+	// Owned by the read goroutine (ServeConn).
 	dec     FrameDecoder
 	methods []*handler // by the client's method id
 	hello   bool
@@ -39,24 +36,7 @@ type serverConn struct {
 
 	mu      sync.Mutex
 	out     outq // mu
-	dropped bool // mu: netpoll has closed the connection; its descriptor may be reused
-}
-
-func newServerConn(s *Server, conn netpoll.Connection) *serverConn {
-	write := func(b []byte) error {
-		s.writes.Add(1)
-		w := conn.Writer()
-		if _, err := w.WriteBinary(b); err != nil {
-			return err
-		}
-		return w.Flush()
-	}
-	shutdown := func() { _ = conn.Close() }
-	if fc, ok := conn.(interface{ Fd() int }); ok {
-		fd := fc.Fd()
-		shutdown = func() { _ = syscall.Shutdown(fd, syscall.SHUT_RDWR) }
-	}
-	return newServerConnWith(s, write, shutdown)
+	dropped bool // mu: the reading goroutine is done with the connection
 }
 
 // newServerConnWith builds a connection around any write and shutdown functions (tests use a
@@ -201,13 +181,8 @@ func (sc *serverConn) flush() {
 	}
 }
 
-// closeConn starts closing the connection, unless netpoll already closed it. It shuts the
-// socket down instead of closing it: netpoll's poller then sees the hang-up and closes the
-// connection on its own goroutine. Closing from another goroutine can race with an event the
-// poller has already fetched for the descriptor, and netpoll's race-detector build finds
-// operators by descriptor number, so such a stale event can reach whatever reuses the number.
-// Holding mu while checking dropped keeps the descriptor open during the shutdown: netpoll
-// closes it only after its close callbacks, dropConn among them, have run.
+// closeConn closes the connection, unless its reading goroutine already has (dropConn): its
+// Read then returns and it drops the connection.
 func (sc *serverConn) closeConn() {
 	sc.mu.Lock()
 	if !sc.dropped {

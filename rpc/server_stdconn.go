@@ -10,12 +10,12 @@ import (
 // stdReadBuffer is the read buffer of a connection served by ServeConn.
 const stdReadBuffer = 64 << 10
 
-// ServeConn serves one client connection with a goroutine that reads it through the standard
-// library, instead of the netpoll event loop Serve uses: for connections that do not come from a
-// TCP listener (a net.Pipe, a TLS or Unix socket) and for tests that measure the dispatch path
-// without netpoll's per-event allocations. Frames, dispatch, filters, batching of the replies of
-// one read and Close behave as with Serve. ServeConn blocks until the connection ends (nil when
-// the peer closed it or the server was closed) and takes nc over: it closes it.
+// ServeConn serves one client connection on the calling goroutine, which reads it; Serve calls
+// it for every connection it accepts, and it serves connections from anywhere else too (a
+// net.Pipe, a TLS or Unix socket). Frames are dispatched as they are read, and the replies
+// produced while one read is dispatched go out in one write. ServeConn blocks until the
+// connection ends (nil when the peer closed it or the server was closed) and takes nc over: it
+// closes it.
 func (s *Server) ServeConn(nc net.Conn) error {
 	wt := s.cfg.WriteTimeout
 	sc := newServerConnWith(s, func(b []byte) error {

@@ -452,12 +452,6 @@ func TestHandleErrors(t *testing.T) {
 	requireEqual(t, s.Handle(MethodName{"a", strings.Repeat("b", 300), "c"}, echoHandler()), ErrNameTooLong, "long name")
 	requireNoError(t, s.Close(), "Close before Serve")
 	requireEqual(t, s.Serve(nil), ErrServerClosed, "Serve after Close")
-
-	s2, _ := NewServer(ServerConfig{})
-	uln, err := net.Listen("unix", t.TempDir()+"/rpc.sock")
-	requireNoError(t, err, "listen unix")
-	defer uln.Close()
-	requireEqual(t, s2.Serve(uln), ErrListener, "Serve on a non-TCP listener")
 }
 
 // listenRaw accepts connections and answers each read with answer(read bytes), for client
