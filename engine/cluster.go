@@ -406,8 +406,8 @@ func (s *Server) Start() error {
 }
 
 // waitServing waits until hs serves (or Serve returned), so that the client port is open before
-// the RPC acceptor starts. (The order was required while the transport shared netpoll's
-// process-wide settings with the acceptor; it is kept because it is harmless.)
+// the RPC acceptor starts. (The order was required while the transport and the acceptor shared
+// netpoll's process-wide settings; neither uses netpoll now. It is kept because it is harmless.)
 func waitServing(hs *hybrid.Server, stopped <-chan struct{}) {
 	for hs.Addr() == nil {
 		select {

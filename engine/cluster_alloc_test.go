@@ -13,7 +13,7 @@ import (
 // and the response encoded for the client; on the backend, the frame decoded, dispatch, the
 // pipeline with its Context and the echo handler, the answer encoded into the reply frame. Both
 // sides run for real over loopback TCP (the backend's connection is served by
-// rpc.Server.ServeConn, so netpoll's per-event allocations are not on the path).
+// rpc.Server.ServeConn, as Serve serves every connection).
 func TestAllocForward(t *testing.T) {
 	r := newForwardRig(t, func(app *App) {
 		mustHandle(t, Handle(app, "chat.chatHandler.echo", echoRaw))

@@ -232,8 +232,7 @@ func (c *signalConn) wait(n int64) {
 
 // forwardRig is a frontend (not started: its one session is a signalConn) whose requests for
 // "chat" go over loopback RPC to a backend whose acceptor serves connections with
-// rpc.Server.ServeConn, so that no netpoll event loop (which allocates per read event) is on the
-// path.
+// rpc.Server.ServeConn (what rpc.Server.Serve does with each connection it accepts).
 type forwardRig struct {
 	front, back *Server
 	conn        *signalConn

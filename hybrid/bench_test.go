@@ -75,7 +75,7 @@ func workingConnB(b *testing.B, mode readMode) (*Conn, *Server) {
 }
 
 // BenchmarkEcho measures request/response round trips over loopback through the whole server
-// (netpoll read, state machine, handler, queue, flush), one client at a time.
+// (socket read, state machine, handler, queue, flush), one client at a time.
 func BenchmarkEcho(b *testing.B) {
 	h := echoHandler()
 	h.events = make(chan event, 1)

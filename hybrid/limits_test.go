@@ -331,7 +331,7 @@ func TestEnqueueErrors(t *testing.T) {
 }
 
 // TestWriteTimeout: sending to a client that never reads does not block the sender (the socket
-// takes what it can, netpoll writes the rest when it can), and the client is closed once that
+// takes what it can, a drain writes the rest when it can), and the client is closed once that
 // write has waited WriteTimeout.
 func TestWriteTimeout(t *testing.T) {
 	h := newTestHandler()
@@ -354,7 +354,7 @@ func TestWriteTimeout(t *testing.T) {
 			// A flush waiting for the client would take the whole timeout.
 			t.Errorf("%v: sending took %v: a flush blocked", tr, d)
 		}
-		requireEqual(t, s.Stats().WritesLeft.Load() > 0, true, "writes left to netpoll")
+		requireEqual(t, s.Stats().WritesLeft.Load() > 0, true, "writes left to a drain")
 		requireEqual(t, h.next(t, "closed").reason, CloseByPeer, "reason")
 		if err := sc.Send(big); err != ErrConnClosed {
 			t.Errorf("%v: send after the timeout: %v", tr, err)
@@ -363,7 +363,7 @@ func TestWriteTimeout(t *testing.T) {
 	requireEqual(t, s.Stats().WriteTimeouts.Load(), uint64(2), "write timeouts")
 }
 
-// TestNoDelay: TCP_NODELAY is on by default (netpoll's setting), off with Config.Nagle.
+// TestNoDelay: TCP_NODELAY is on by default (Go's setting), off with Config.Nagle.
 func TestNoDelay(t *testing.T) {
 	for _, nagle := range []bool{false, true} {
 		h := newTestHandler()

@@ -5,13 +5,20 @@
 // It replaces pomelo-rpc's JSON-over-MQTT transport with a compact binary
 // one: a [Client] (pomelo's mailbox) holds one multiplexed, pipelined TCP
 // connection to one remote server; a [Station] (the mailstation) holds one
-// Client per server id; a [Server] (the acceptor) accepts connections on a
-// netpoll event loop and dispatches calls to [Handler]s by method id. Frames
+// Client per server id; a [Server] (the acceptor) reads each connection on a
+// goroutine of its own and dispatches calls to [Handler]s by method id. Frames
 // are length-prefixed; method names travel once per connection; arguments
 // and results are bytes that the caller's types encode themselves
 // ([Appender], [Decoder]) or that package rpc/pack encodes generically.
-// TCP_NODELAY is on for every connection (Go's and netpoll's default, set
-// again explicitly on the client): no Nagle delay.
+// TCP_NODELAY is on for every connection (Go's default, set again
+// explicitly on the client): no Nagle delay.
+//
+// The server used cloudwego/netpoll's event loop until it measured slower
+// than the standard library here: netpoll's poller blocks in epoll_wait
+// holding a P, so on a small machine the runtime's sysmon keeps taking it
+// back and waking threads, which cost about twice the CPU per call at low
+// load (BENCHMARKS.md). A server has a few long-lived RPC connections, so a
+// goroutine each costs nothing that matters.
 //
 // # Default router
 //
@@ -127,7 +134,7 @@
 // the call returns. Values passed as Appender or Decoder through an
 // interface escape to the heap, so hot paths pass pointers to long-lived or
 // pooled values; then a call allocates nothing in this package (see the
-// TestAlloc tests; netpoll itself allocates per read event on the server).
+// TestAlloc tests).
 //
 // Each connection has one mutex guarding its pending table, outbound buffer
 // and state; the reading goroutine owns the frame decoder (and, on the

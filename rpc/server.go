@@ -90,8 +90,8 @@ type handler struct {
 	missing *Error  // the answer to calls when h is nil
 }
 
-// Server is an acceptor: it accepts client connections on a netpoll event loop (no goroutine per
-// idle connection) and dispatches their calls to registered handlers by method id, without
+// Server is an acceptor: it accepts client connections, reads each on a goroutine of its own
+// (ServeConn), and dispatches their calls to registered handlers by method id, without
 // reflection. Replies produced while one read batch is dispatched go out in one write.
 //
 // All methods are safe for concurrent use.

@@ -195,7 +195,8 @@ func mustStatus(t *testing.T, addr string) Status {
 	return st
 }
 
-// Frontends start first whatever the file order (netpoll's process-wide settings).
+// Frontends start first whatever the file order (once needed for netpoll's process-wide
+// settings; kept, and still promised).
 func TestEmbeddedFrontendsFirst(t *testing.T) {
 	p := freePorts(t, 5)
 	all := serverList(t,

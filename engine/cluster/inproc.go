@@ -52,7 +52,7 @@ func newInproc(opts *Options, sel []engine.ServerInfo) *inproc {
 
 // start creates and starts every server, the frontends first, each group in servers.json
 // order; on the first failure it stops the ones started and returns the error. Frontends go
-// first (no longer required: kept from when frontends set up shared netpoll state).
+// first (no longer required: kept from when the transports shared netpoll state).
 func (p *inproc) start() error {
 	order := slices.Clone(p.mems)
 	slices.SortStableFunc(order, func(a, b *member) int { return cmpBool(b.info.Frontend, a.info.Frontend) })

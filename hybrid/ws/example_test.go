@@ -8,7 +8,7 @@ import (
 )
 
 // A server reads the opening handshake and the first frame from the bytes
-// received so far, the way the hybrid connector does on a netpoll reader.
+// received so far, the way the hybrid connector does on its read buffer.
 func Example() {
 	in := []byte("GET /chat HTTP/1.1\r\n" +
 		"Host: server.example.com\r\n" +

@@ -87,7 +87,7 @@ func readTestdata(t testing.TB, pattern string) map[string][]byte {
 // conn plays the part of a connection's read loop over this package: it
 // buffers what arrives, parses whole frames in place (header, then payload
 // once all of it is there), unmasks and assembles them, exactly as the
-// hybrid connector does over a netpoll reader.
+// hybrid connector does over its read buffer.
 type conn struct {
 	cfg  Config
 	asm  Assembler

@@ -153,9 +153,8 @@ func newRig(t testing.TB) *rig {
 	r.addr = ln.Addr().String()
 	engineDone := make(chan struct{})
 	go func() { defer close(engineDone); r.es.Serve(ln) }()
-	// hybrid applies its process-wide netpoll settings when it starts serving, and netpoll reads
-	// them unsynchronised whenever it creates a connection: the RPC layer (netpoll too) must not
-	// create connections before that (see the report: a cross-package hazard).
+	// The engine serves before the RPC server starts, as the cluster orders them (an order once
+	// needed for netpoll's process-wide settings, which nothing uses any more).
 	eventually(t, 5*time.Second, "the engine to serve", func() bool { return r.es.Addr() != nil })
 	rln, err := net.Listen("tcp", "127.0.0.1:0")
 	requireNoError(t, err, "listen rpc")
