@@ -400,6 +400,13 @@ func TestQueueBufferReturned(t *testing.T) {
 		requireEqual(t, cap(queueBuffer(sc)), outClass0, "smallest class while queued")
 		requireNoError(t, sc.Flush(), "flush")
 		readType(t, c, codec.TypeData) // a TLS connection is flushed by a goroutine
+		// ... which may still be in its loop when the client has the data: a package queued
+		// before it ends would be taken by that flush, not kept in the queue.
+		eventually(t, "the flush to end", func() bool {
+			sc.mu.Lock()
+			defer sc.mu.Unlock()
+			return !sc.out.flushing
+		})
 		requireEqual(t, queueBuffer(sc) == nil, true, "buffer returned after the flush")
 
 		big := batchOf(1, 10<<10)
