@@ -167,7 +167,10 @@ var inflaters = sync.Pool{New: func() any {
 // connection (1009, 1007). Safe for concurrent use; it allocates only to grow dst.
 func Inflate(dst, payload []byte, limit int) ([]byte, error) {
 	f := inflaters.Get().(*inflater)
-	defer inflaters.Put(f)
+	defer func() {
+		f.src = inflateSource{} // no reference to payload stays in the pool
+		inflaters.Put(f)
+	}()
 	f.src = inflateSource{p: payload, tail: deflateTail[:]}
 	if err := f.r.(flate.Resetter).Reset(&f.src, nil); err != nil {
 		return dst, ErrBadDeflate
@@ -175,34 +178,26 @@ func Inflate(dst, payload []byte, limit int) ([]byte, error) {
 	limit = max(limit, 0)
 	start := len(dst)
 	for {
-		if len(dst)-start == limit {
-			// At the limit: the message must end here; one more byte is too many.
-			n, err := f.r.Read(f.probe[:])
-			switch {
-			case n > 0:
-				f.src = inflateSource{}
-				return dst[:start], ErrMessageTooBig
-			case err == io.EOF:
-				f.src = inflateSource{}
-				return dst, nil
-			case err != nil:
-				f.src = inflateSource{}
-				return dst[:start], ErrBadDeflate
+		// At the limit the message must end: read into the probe, where one more byte is too many.
+		atLimit := len(dst)-start == limit
+		buf := f.probe[:]
+		if !atLimit {
+			if len(dst) == cap(dst) {
+				dst = append(dst, 0)[:len(dst)] // grow
 			}
-			continue
+			buf = dst[len(dst):min(cap(dst), start+limit)]
 		}
-		if len(dst) == cap(dst) {
-			dst = append(dst, 0)[:len(dst)] // grow
+		n, err := f.r.Read(buf)
+		if atLimit && n > 0 {
+			return dst[:start], ErrMessageTooBig
 		}
-		room := min(cap(dst)-len(dst), limit-(len(dst)-start))
-		n, err := f.r.Read(dst[len(dst) : len(dst)+room])
-		dst = dst[:len(dst)+n]
+		if !atLimit {
+			dst = dst[:len(dst)+n]
+		}
 		switch {
 		case err == io.EOF:
-			f.src = inflateSource{}
 			return dst, nil
 		case err != nil:
-			f.src = inflateSource{}
 			return dst[:start], ErrBadDeflate
 		}
 	}
