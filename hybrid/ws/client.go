@@ -90,34 +90,15 @@ func (c *Config) parseUpgradeResponse(b, key []byte, offered bool) (n int, defla
 }
 
 // deflateAccepted reports whether v, a response's Sec-WebSocket-Extensions value, accepts
-// DeflateOffer: one permessage-deflate with server_no_context_takeover, and besides it at most
-// client_no_context_takeover and server_max_window_bits (8 to 15), each once.
+// DeflateOffer: one permessage-deflate with valid parameters (parseDeflateParams), among them
+// server_no_context_takeover, and no client_max_window_bits (not offered).
 func deflateAccepted(v []byte) bool {
 	name, params := cutByte(v, ';')
 	if !equalFoldASCII(trimOWS(name), "permessage-deflate") || bytes.IndexByte(params, ',') >= 0 {
 		return false
 	}
-	var server, client, bits bool
-	for len(params) > 0 {
-		var p []byte
-		p, params = cutByte(params, ';')
-		key, val, hasVal := cutByteFound(p, '=')
-		key, val = trimOWS(key), trimOWS(val)
-		switch {
-		case equalFoldASCII(key, "server_no_context_takeover") && !hasVal && !server:
-			server = true
-		case equalFoldASCII(key, "client_no_context_takeover") && !hasVal && !client:
-			client = true
-		case equalFoldASCII(key, "server_max_window_bits") && hasVal && !bits:
-			if _, ok := windowBits(val); !ok {
-				return false
-			}
-			bits = true
-		default:
-			return false
-		}
-	}
-	return server
+	d, ok := parseDeflateParams(params)
+	return ok && d.serverNoContext && d.clientBits == 0
 }
 
 // parseResponse checks block, the status line and header lines, each ending

@@ -25,10 +25,9 @@ var (
 )
 
 // deflateOK reports whether the Sec-WebSocket-Extensions value v holds a permessage-deflate
-// offer that DeflateExtension answers (RFC 7692 §5, §7.1): known parameters, each at most once,
-// with valid values, and no server_max_window_bits below 15 (our compressor's window is 32 KB;
-// such an offer is declined). Other extensions in v are ignored. Parameter values may be
-// quoted.
+// offer that DeflateExtension answers (RFC 7692 §5, §7.1): valid parameters (parseDeflateParams)
+// and no server_max_window_bits below 15 (our compressor's window is 32 KB; such an offer is
+// declined). Other extensions in v are ignored.
 func deflateOK(v []byte) bool {
 	for len(v) > 0 {
 		var ext []byte
@@ -37,14 +36,23 @@ func deflateOK(v []byte) bool {
 		if !equalFoldASCII(trimOWS(name), "permessage-deflate") {
 			continue
 		}
-		if deflateParamsOK(params) {
+		if d, ok := parseDeflateParams(params); ok && (d.serverBits == 0 || d.serverBits == 15) {
 			return true
 		}
 	}
 	return false
 }
 
-func deflateParamsOK(params []byte) bool {
+// deflateParams are the parameters of one permessage-deflate offer or response.
+type deflateParams struct {
+	serverNoContext, clientNoContext bool
+	serverBits, clientBits           int // 0: absent; -1: client_max_window_bits without a value
+}
+
+// parseDeflateParams parses the parameters after "permessage-deflate" (RFC 7692 §7): known
+// names, each at most once; no value on the no_context_takeover ones; window bits 8 to 15,
+// quoted or not, required on server_max_window_bits and optional on client_max_window_bits.
+func parseDeflateParams(params []byte) (d deflateParams, ok bool) {
 	var seen [4]bool
 	for len(params) > 0 {
 		var p []byte
@@ -56,35 +64,31 @@ func deflateParamsOK(params []byte) bool {
 		}
 		var i int
 		switch {
-		case equalFoldASCII(key, "server_no_context_takeover"):
-			i = 0
-			if hasVal {
-				return false
-			}
-		case equalFoldASCII(key, "client_no_context_takeover"):
-			i = 1
-			if hasVal {
-				return false
-			}
-		case equalFoldASCII(key, "server_max_window_bits"):
+		case equalFoldASCII(key, "server_no_context_takeover") && !hasVal:
+			i, d.serverNoContext = 0, true
+		case equalFoldASCII(key, "client_no_context_takeover") && !hasVal:
+			i, d.clientNoContext = 1, true
+		case equalFoldASCII(key, "server_max_window_bits") && hasVal:
 			i = 2
-			if bits, ok := windowBits(val); !hasVal || !ok || bits != 15 {
-				return false
+			if d.serverBits, ok = windowBits(val); !ok {
+				return d, false
 			}
 		case equalFoldASCII(key, "client_max_window_bits"):
-			i = 3
-			if _, ok := windowBits(val); hasVal && !ok {
-				return false
+			i, d.clientBits = 3, -1
+			if hasVal {
+				if d.clientBits, ok = windowBits(val); !ok {
+					return d, false
+				}
 			}
 		default:
-			return false
+			return d, false
 		}
 		if seen[i] {
-			return false
+			return d, false
 		}
 		seen[i] = true
 	}
-	return true
+	return d, true
 }
 
 // windowBits parses a window size parameter: 8 to 15, in decimal without leading zeros.
