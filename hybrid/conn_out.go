@@ -188,10 +188,11 @@ func (c *Conn) emptyLocked() bool {
 // Flush writes everything queued, and never blocks on a slow client: the first caller to find no
 // flush in progress becomes the flusher (see outQueue) and writes the queue straight to the
 // socket with one non-blocking writev per loop; what the socket does not take at once is copied
-// aside and written by a goroutine as the socket makes room (drain), which then goes on flushing. If another goroutine is flushing, Flush returns nil at once: that
-// flusher writes what this caller queued. A TLS connection is flushed by a goroutine (crypto/tls
-// writes block). A write error, or a drain that waits longer than WriteTimeout, closes the
-// connection; Flush returns the error when it happens during the call.
+// aside and written by a goroutine as the socket makes room (drain), which then goes on
+// flushing. If another goroutine is flushing, Flush returns nil at once: that flusher writes
+// what this caller queued. A TLS connection is flushed by a goroutine (crypto/tls writes block).
+// A write error, or a drain that waits longer than WriteTimeout, closes the connection; Flush
+// returns the error when it happens during the call.
 //
 // Safe for concurrent use, and on a poller (dispatch.go).
 func (c *Conn) Flush() error {
