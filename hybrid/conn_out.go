@@ -324,14 +324,18 @@ func (c *Conn) writeAll(p []byte) error {
 	return nil
 }
 
-// write writes ctrl, then buf (framed as one binary WebSocket message when the connection is a
-// WebSocket, compressed when deflate is on and it is large enough), then cf, and returns the bytes
-// written and a pooled copy of what the socket did not take, for drain. Only the flusher calls it.
+// write writes ctrl, then buf (on a WebSocket, each package framed as a binary message of its own,
+// compressed when deflate is on and it is large enough), then cf, and returns the bytes written
+// and a pooled copy of what the socket did not take, for drain. Only the flusher calls it.
 func (c *Conn) write(tc *tls.Conn, ctrl, buf, cf []byte, deflate bool) (n int, rest []byte, err error) {
 	var data []byte
 	if hr := int(c.headroom); len(buf) > hr {
 		data = buf[hr:]
-		if hr > 0 {
+		if hr > 0 && !onePackage(data) {
+			framed := c.frameEach(data, deflate)
+			defer c.srv.bufs.put(framed)
+			data = framed
+		} else if hr > 0 {
 			var z *bytebufferpool.ByteBuffer
 			if deflate && len(data) >= c.srv.set.wsDeflateMin {
 				z = c.compress(data)
@@ -371,6 +375,41 @@ func (c *Conn) write(tc *tls.Conn, ctrl, buf, cf []byte, deflate bool) (n int, r
 		}
 	}
 	return n, nil, nil
+}
+
+// onePackage reports whether the whole packages in data are just one.
+func onePackage(data []byte) bool {
+	_, size, err := codec.ParseHeader(data)
+	return err != nil || codec.HeaderSize+size >= len(data)
+}
+
+// frameEach frames each of the whole packages in data as a WebSocket message of its own
+// (compressed as write would compress it alone), into a pooled buffer the caller puts back. The
+// official pomelo browser client (the one bundled in pomelo's template, build.js) decodes only the
+// first package of a message and silently drops the rest, so packages flushed together must not
+// share a message: they still share the write.
+func (c *Conn) frameEach(data []byte, deflate bool) []byte {
+	n := 0
+	for p := data; len(p) > 0; n++ {
+		_, size, _ := codec.ParseHeader(p) // whole packages: checked when queued
+		p = p[min(codec.HeaderSize+size, len(p)):]
+	}
+	out := c.srv.bufs.get(len(data) + n*wsHeadroom)
+	for len(data) > 0 {
+		_, size, _ := codec.ParseHeader(data)
+		p := data[:min(codec.HeaderSize+size, len(data))]
+		data = data[len(p):]
+		if deflate && len(p) >= c.srv.set.wsDeflateMin {
+			if z := c.compress(p); z != nil {
+				out = append(out, z.B...)
+				deflateBufs.Put(z)
+				continue
+			}
+		}
+		out = ws.AppendFrameHeader(out, true, ws.OpBinary, len(p), nil)
+		out = append(out, p...)
+	}
+	return out
 }
 
 // deflateBufs holds the compressed frames of WebSocket connections, while they are written.

@@ -29,9 +29,11 @@
 //
 // The length is checked against MaxBodyBeforeHandshake (until WORKING) or MaxBody on the header,
 // before the body is waited for. On WebSocket every binary (or text) message from a client must
-// hold exactly one whole package; anything else closes with status 1002. Outbound, one binary
-// frame carries everything flushed at once, several packages in one message (as pomelo's buffered
-// push scheduler does).
+// hold exactly one whole package; anything else closes with status 1002. Outbound, everything
+// flushed at once goes in one write, but each package in a binary message of its own: the official
+// browser client bundled in pomelo's template decodes only the first package of a message and
+// drops the rest (pomelo's buffered push scheduler concatenates packages in one message; its
+// default, direct, never does).
 //
 // A WebSocket client that offers permessage-deflate (RFC 7692) gets it unless Config.WSNoDeflate,
 // without context takeover either way, so a connection keeps no compression state: its compressed

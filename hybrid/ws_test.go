@@ -219,3 +219,58 @@ func TestWSOversizeFrame(t *testing.T) {
 	})
 	requireEqual(t, s.Stats().ErrWSTooLarge.Load(), uint64(4), "counted")
 }
+
+// TestWSOnePackagePerOutboundMessage: packages flushed together leave in one write but each in a
+// WebSocket message of its own, because the official pomelo browser client (bundled in pomelo's
+// template) decodes only the first package of a message and drops the rest. The first case is how
+// interop's TestOfficialClientCluster lost a response: the ACK and a request read in one batch,
+// the first heartbeat queued by the ACK and the response flushed together at the batch's end.
+func TestWSOnePackagePerOutboundMessage(t *testing.T) {
+	h := echoHandler()
+	_, addr := startServer(t, Config{Heartbeat: 3 * time.Second}, h)
+	for _, deflate := range []bool{false, true} {
+		t.Run(map[bool]string{false: "plain", true: "deflate"}[deflate], func(t *testing.T) {
+			forEachWS(t, func(t *testing.T, tr pc.Transport) {
+				c, err := pc.Dial(addr, pc.Options{Transport: tr, Timeout: waitTimeout, Deflate: deflate})
+				requireNoError(t, err, "dial")
+				defer c.Close()
+				_, err = c.Handshake(nil)
+				requireNoError(t, err, "handshake")
+				// The ACK and a request in one write (frames masked with a zero key): one batch.
+				var raw []byte
+				for _, p := range [][]byte{packet(codec.TypeHandshakeAck, ""), request(1, `{}`)} {
+					raw = ws.AppendFrameHeader(raw, true, ws.OpBinary, len(p), &[4]byte{})
+					raw = append(raw, p...)
+				}
+				requireNoError(t, c.WriteRaw(raw), "ack and request")
+				readOnePackage(t, c, codec.TypeHeartbeat)
+				readOnePackage(t, c, codec.TypeData)
+				sc := h.next(t, "open").c
+				// Three pushes, a large one among them (compressed with deflate), flushed at once.
+				bodies := []string{"one", strings.Repeat("x", 4<<10), "three"}
+				for _, b := range bodies {
+					requireNoError(t, sc.Enqueue(packet(codec.TypeData, b)), "enqueue")
+				}
+				requireNoError(t, sc.Flush(), "flush")
+				for _, b := range bodies {
+					requireEqual(t, string(readOnePackage(t, c, codec.TypeData).Body), b, "push body")
+				}
+				requireEqual(t, c.CompressedIn > 0, deflate, "compressed messages received")
+			})
+		})
+	}
+}
+
+// readOnePackage reads one WebSocket message and checks that it holds exactly one package, of
+// type typ.
+func readOnePackage(t *testing.T, c *pc.Client, typ codec.Type) codec.Packet {
+	t.Helper()
+	op, payload, err := c.ReadFrame()
+	requireNoError(t, err, "read message")
+	requireEqual(t, op, ws.OpBinary, "opcode")
+	p, n, err := codec.ParsePacket(payload, 0)
+	requireNoError(t, err, "package")
+	requireEqual(t, p.Type, typ, "package type")
+	requireEqual(t, n, len(payload), "one package per message")
+	return p
+}

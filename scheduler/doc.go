@@ -15,7 +15,7 @@
 //	   Direct:   Flush c1, c2, c3 now (one write each)
 //	   Buffered: add c1, c2, c3 to the dirty set; every FlushInterval (default 20 ms) swap the set
 //	             out and Flush each member once — every package queued for it since the last tick
-//	             leaves in one write (one TCP write, or one WebSocket message)
+//	             leaves in one write (on WebSocket, one message per package within it)
 //
 // Pending(t) is the second entry point, for a caller that enqueued packages on t itself and wants
 // them flushed under the scheduler's policy: Direct flushes t at once; Buffered adds t to the dirty
