@@ -34,6 +34,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"unsafe"
@@ -51,7 +52,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "echofloor:", err)
 		os.Exit(1)
 	}
-	go s.serve()
+	s.start()
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGTERM, os.Interrupt)
 	<-sig
@@ -72,9 +73,11 @@ var handshakeResponse = []byte(`{"code":200,"sys":{"heartbeat":0}}`)
 const maxFD = 1 << 16
 
 type server struct {
-	lfd   int
-	epfds []int
-	conns []atomic.Pointer[conn] // by descriptor
+	lfd    int
+	stopfd int // an eventfd in every poller's epoll set: readable once close is called
+	epfds  []int
+	conns  []atomic.Pointer[conn] // by descriptor
+	wg     sync.WaitGroup         // the acceptor and the pollers
 }
 
 type conn struct {
@@ -104,11 +107,24 @@ func listen(addr string, pollers int) (*server, error) {
 		syscall.Close(lfd)
 		return nil, err
 	}
-	s := &server{lfd: lfd, conns: make([]atomic.Pointer[conn], maxFD)}
+	efd, _, e := syscall.RawSyscall(syscall.SYS_EVENTFD2, 0, syscall.O_CLOEXEC|syscall.O_NONBLOCK, 0)
+	if e != 0 {
+		syscall.Close(lfd)
+		return nil, e
+	}
+	s := &server{lfd: lfd, stopfd: int(efd), conns: make([]atomic.Pointer[conn], maxFD)}
 	for range pollers {
 		epfd, err := syscall.EpollCreate1(syscall.EPOLL_CLOEXEC)
+		if err == nil {
+			ev := syscall.EpollEvent{Events: syscall.EPOLLIN, Fd: int32(s.stopfd)}
+			if err = syscall.EpollCtl(epfd, syscall.EPOLL_CTL_ADD, s.stopfd, &ev); err != nil {
+				syscall.Close(epfd)
+			}
+		}
 		if err != nil {
-			s.close()
+			for _, fd := range append(s.epfds, lfd, s.stopfd) {
+				syscall.Close(fd)
+			}
 			return nil, err
 		}
 		s.epfds = append(s.epfds, epfd)
@@ -116,11 +132,18 @@ func listen(addr string, pollers int) (*server, error) {
 	return s, nil
 }
 
-// serve starts the pollers and accepts (blocking) until the listener is shut down.
-func (s *server) serve() {
+// start starts the pollers and the acceptor. Call it once, before close.
+func (s *server) start() {
+	s.wg.Add(1 + len(s.epfds))
 	for _, epfd := range s.epfds {
 		go s.poll(epfd)
 	}
+	go s.accept()
+}
+
+// accept accepts (blocking) until the listener is shut down.
+func (s *server) accept() {
+	defer s.wg.Done()
 	for i := 0; ; i++ {
 		fd, _, err := syscall.Accept4(s.lfd, syscall.SOCK_NONBLOCK|syscall.SOCK_CLOEXEC)
 		if err == syscall.EINTR || err == syscall.ECONNABORTED {
@@ -143,12 +166,14 @@ func (s *server) serve() {
 	}
 }
 
+// close stops the acceptor and the pollers, waits for them, and closes every connection.
 func (s *server) close() {
-	syscall.Shutdown(s.lfd, syscall.SHUT_RDWR)
+	syscall.Shutdown(s.lfd, syscall.SHUT_RDWR) // wakes the blocked accept
+	one := uint64(1)
+	syscall.Write(s.stopfd, (*[8]byte)(unsafe.Pointer(&one))[:])
+	s.wg.Wait()
 	syscall.Close(s.lfd)
-	for _, epfd := range s.epfds {
-		syscall.Close(epfd)
-	}
+	syscall.Close(s.stopfd)
 	for i := range s.conns {
 		if c := s.conns[i].Swap(nil); c != nil {
 			syscall.Close(c.fd)
@@ -165,6 +190,8 @@ func (s *server) drop(c *conn) {
 // poll is one epoll loop. Connections never move between pollers, so a conn is only touched here.
 func (s *server) poll(epfd int) {
 	runtime.LockOSThread()
+	defer s.wg.Done()
+	defer syscall.Close(epfd)
 	events := make([]syscall.EpollEvent, 256)
 	out := make([]byte, 0, bufSize)
 	block := true
@@ -174,7 +201,8 @@ func (s *server) poll(epfd int) {
 			continue
 		}
 		if err != nil {
-			return // the epoll descriptor was closed
+			fmt.Fprintln(os.Stderr, "echofloor: epoll_wait:", err)
+			return
 		}
 		// As the connector's pollers do: after events, look again without blocking before
 		// blocking, since under load the next events are often there already.
@@ -182,6 +210,9 @@ func (s *server) poll(epfd int) {
 			continue
 		}
 		for _, ev := range events[:n] {
+			if int(ev.Fd) == s.stopfd {
+				return
+			}
 			c := s.conns[ev.Fd].Load()
 			if c == nil {
 				continue

@@ -24,7 +24,7 @@ func startFloor(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	go s.serve()
+	s.start()
 	t.Cleanup(s.close)
 	return "127.0.0.1:" + strconv.Itoa(sa.(*syscall.SockaddrInet4).Port)
 }
@@ -157,5 +157,34 @@ func TestFloorManyInOneWrite(t *testing.T) {
 	}
 	if err := <-done; err != nil {
 		t.Fatal(err)
+	}
+}
+
+// close stops the acceptor and the pollers and closes the connections.
+func TestFloorClose(t *testing.T) {
+	s, err := listen("127.0.0.1:0", 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sa, _ := syscall.Getsockname(s.lfd)
+	s.start()
+	c, err := net.Dial("tcp", "127.0.0.1:"+strconv.Itoa(sa.(*syscall.SockaddrInet4).Port))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	hs, _ := codec.AppendPacket(nil, codec.TypeHandshake, []byte(`{}`))
+	c.Write(hs)
+	readPacket(t, c) // accepted and registered
+	closed := make(chan struct{})
+	go func() { s.close(); close(closed) }()
+	select {
+	case <-closed:
+	case <-time.After(5 * time.Second):
+		t.Fatal("close did not return")
+	}
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := c.Read(make([]byte, 1)); err != io.EOF {
+		t.Fatalf("read after close: %v, want EOF", err)
 	}
 }
