@@ -82,11 +82,10 @@ type Options struct {
 
 // Client is a pomelo client connection.
 type Client struct {
-	opts    Options
-	conn    net.Conn
-	br      *bufio.Reader
-	pending []byte // WebSocket: packages of the last message not yet returned
-	wsCfg   ws.Config
+	opts  Options
+	conn  net.Conn
+	br    *bufio.Reader
+	wsCfg ws.Config
 
 	// Heartbeat is the interval from the handshake response (0 when absent).
 	Heartbeat time.Duration
@@ -366,9 +365,10 @@ func (c *Client) RequestCode(id uint32, code uint16, body []byte) error {
 	return c.WritePackage(codec.TypeData, codec.AppendRequestCode(nil, id, code, body))
 }
 
-// ReadPacket returns the next package from the server. Body is a copy. On WebSocket a message may
-// hold several packages: they are returned one by one. Pongs are counted and skipped; a Close
-// frame is returned as *CloseError.
+// ReadPacket returns the next package from the server. Body is a copy. On WebSocket a message
+// must hold exactly one package, as the official browser client bundled in pomelo's template
+// requires (it reads the first and drops the rest): a message with more is ErrSeveralPackages.
+// Pongs are counted and skipped; a Close frame is returned as *CloseError.
 func (c *Client) ReadPacket() (codec.Packet, error) {
 	if !c.opts.Transport.IsWebSocket() {
 		c.deadline()
@@ -386,14 +386,21 @@ func (c *Client) ReadPacket() (codec.Packet, error) {
 		}
 		return codec.Packet{Type: t, Body: body}, nil
 	}
-	for len(c.pending) == 0 {
+	for {
 		op, payload, err := c.ReadFrame()
 		if err != nil {
 			return codec.Packet{}, err
 		}
 		switch op {
 		case ws.OpBinary, ws.OpText:
-			c.pending = payload
+			p, n, err := codec.ParsePacket(payload, 0)
+			if err != nil {
+				return codec.Packet{}, fmt.Errorf("pomeloclient: websocket message: %w", err)
+			}
+			if n != len(payload) {
+				return codec.Packet{}, ErrSeveralPackages
+			}
+			return codec.Packet{Type: p.Type, Body: append([]byte(nil), p.Body...)}, nil
 		case ws.OpPong:
 			c.Pongs++
 			c.LastPong = payload
@@ -402,14 +409,11 @@ func (c *Client) ReadPacket() (codec.Packet, error) {
 			return codec.Packet{}, &CloseError{Code: code}
 		}
 	}
-	p, n, err := codec.ParsePacket(c.pending, 0)
-	if err != nil {
-		c.pending = nil
-		return codec.Packet{}, fmt.Errorf("pomeloclient: websocket message: %w", err)
-	}
-	c.pending = c.pending[n:]
-	return codec.Packet{Type: p.Type, Body: append([]byte(nil), p.Body...)}, nil
 }
+
+// ErrSeveralPackages is ReadPacket's answer to a WebSocket message that holds more than one
+// package, which the official browser client would read only the first of.
+var ErrSeveralPackages = errors.New("pomeloclient: a websocket message holds more than one package")
 
 // ReadFrame reads one whole WebSocket message or control frame (WS and WSS only).
 func (c *Client) ReadFrame() (ws.Opcode, []byte, error) {
