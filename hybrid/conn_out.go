@@ -11,6 +11,7 @@ import (
 
 	"github.com/shaddock-io/shaddock/codec"
 	"github.com/shaddock-io/shaddock/hybrid/ws"
+	"github.com/shaddock-io/shaddock/internal/rawio"
 )
 
 // wsHeadroom is the largest unmasked WebSocket frame header (2 bytes and a 64-bit length): it is
@@ -443,7 +444,7 @@ func (c *Conn) writeFD(iov []syscall.Iovec) (int, error) {
 		return 0, ErrConnClosed
 	}
 	defer c.doneFD()
-	return writev(int(c.fd), iov)
+	return rawio.Writev(int(c.fd), iov)
 }
 
 // sockWrite writes parts to the socket with one non-blocking writev and returns the bytes written

@@ -5,6 +5,8 @@ import (
 	"io"
 	"net"
 	"time"
+
+	"github.com/shaddock-io/shaddock/internal/rawio"
 )
 
 // tlsReadChunk is how much plaintext space is offered to each tls.Conn.Read.
@@ -35,7 +37,7 @@ func (t *tlsSocket) Read(p []byte) (int, error) {
 		if c.isClosing() {
 			return 0, net.ErrClosed
 		}
-		n, err := read(int(c.fd), p)
+		n, err := rawio.Read(int(c.fd), p)
 		if n > 0 || err != nil {
 			return n, err
 		}

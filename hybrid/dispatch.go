@@ -6,6 +6,8 @@ import (
 	"runtime/debug"
 	"sync"
 	"syscall"
+
+	"github.com/shaddock-io/shaddock/internal/rawio"
 )
 
 // A connection's read task. The poller never reads: an input event wakes the connection's task
@@ -142,7 +144,7 @@ func (c *Conn) step(buf []byte) (again bool) {
 func (c *Conn) readSocket(buf []byte) {
 	var b batch
 	for range maxReadsPerStep {
-		n, err := read(int(c.fd), buf)
+		n, err := rawio.Read(int(c.fd), buf)
 		if n > 0 {
 			b.reads++
 			c.touchRead()

@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"time"
 	"unsafe"
+
+	"github.com/shaddock-io/shaddock/internal/rawio"
 )
 
 // The reactor: a few poller goroutines, each blocked in epoll_wait on its share of the Server's
@@ -126,7 +128,7 @@ func (p *poller) loop() {
 	var events [128]syscall.EpollEvent
 	block := true
 	for {
-		n, err := epollWait(p.epfd, events[:], block)
+		n, err := rawio.EpollWait(p.epfd, events[:], block)
 		if err != nil {
 			if err == syscall.EINTR {
 				continue
@@ -162,19 +164,6 @@ func (p *poller) loop() {
 			}
 		}
 	}
-}
-
-// epollWait waits for events on epfd: blocking, as a system call the scheduler knows of, or, when
-// block is false, a raw non-blocking poll.
-func epollWait(epfd int, events []syscall.EpollEvent, block bool) (int, error) {
-	if block {
-		return syscall.EpollWait(epfd, events, -1)
-	}
-	n, _, e := syscall.RawSyscall6(syscall.SYS_EPOLL_WAIT, uintptr(epfd), uintptr(unsafe.Pointer(&events[0])), uintptr(len(events)), 0, 0, 0)
-	if e != 0 {
-		return 0, e
-	}
-	return int(n), nil
 }
 
 // accept takes every pending connection from the listening socket lfd and registers it, until the

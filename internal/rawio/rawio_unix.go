@@ -1,6 +1,10 @@
 //go:build unix
 
-package hybrid
+// Package rawio holds the socket system calls of the connector's reactor, made raw: on a
+// non-blocking socket they cannot block, so they are made without telling the scheduler, as the Go
+// runtime makes its own non-blocking calls. cmd/echofloor makes the same calls, so that the floor
+// it measures is the connector's own.
+package rawio
 
 import (
 	"io"
@@ -8,10 +12,9 @@ import (
 	"unsafe"
 )
 
-// writev writes iov to the non-blocking socket fd with one system call (write or writev) and returns the bytes
-// written: 0 when the socket buffer is full (EAGAIN). The call cannot block, so it is made raw,
-// without telling the scheduler, as the Go runtime makes its own non-blocking calls.
-func writev(fd int, iov []syscall.Iovec) (int, error) {
+// Writev writes iov to the non-blocking socket fd with one system call (write or writev) and
+// returns the bytes written: 0 when the socket buffer is full (EAGAIN).
+func Writev(fd int, iov []syscall.Iovec) (int, error) {
 	for {
 		var n uintptr
 		var e syscall.Errno
@@ -32,11 +35,11 @@ func writev(fd int, iov []syscall.Iovec) (int, error) {
 	}
 }
 
-// read reads from the non-blocking socket fd into p and returns the bytes read: 0 and no error
+// Read reads from the non-blocking socket fd into p and returns the bytes read: 0 and no error
 // when nothing is buffered (EAGAIN), 0 and io.EOF at the end of the stream.
-func read(fd int, p []byte) (int, error) {
+func Read(fd int, p []byte) (int, error) {
 	for {
-		n, _, e := syscall.RawSyscall(syscall.SYS_READ, uintptr(fd), uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)))
+		n, _, e := syscall.RawSyscall(syscall.SYS_READ, uintptr(fd), uintptr(unsafe.Pointer(unsafe.SliceData(p))), uintptr(len(p)))
 		switch e {
 		case 0:
 			if n == 0 {
