@@ -10,8 +10,6 @@ import (
 	"time"
 
 	"github.com/shaddock-io/shaddock/codec"
-
-	"net/netip"
 )
 
 // workingConn returns a connection already WORKING in the given mode.
@@ -104,15 +102,7 @@ func TestAllocEnqueue(t *testing.T) {
 func TestAllocFlush(t *testing.T) {
 	for _, mode := range []string{"tcp", "ws", "ws-deflate"} {
 		t.Run(mode, func(t *testing.T) {
-			fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM, 0)
-			requireNoError(t, err, "socketpair")
-			defer syscall.Close(fds[0])
-			defer syscall.Close(fds[1])
-			requireNoError(t, syscall.SetNonblock(fds[0], true), "nonblock")
-			s, err := NewServer(Config{Logger: testLogger()}, nopHandler{})
-			requireNoError(t, err, "NewServer")
-			c := newConn(s, fds[0], netip.AddrPort{})
-			c.mode, c.opened = modePackages, true
+			s, c, peer := newSocketConn(t, syscall.SOCK_STREAM)
 			pkt := steadyInput()
 			if mode != "tcp" {
 				c.mode, c.headroom = modeFrames, wsHeadroom
@@ -121,7 +111,6 @@ func TestAllocFlush(t *testing.T) {
 				c.out.deflate = true
 				pkt = packet(codec.TypeData, `{"s":"`+strings.Repeat("compressible ", 100)+`"}`)
 			}
-			c.state.Store(stateWorking)
 			got := make([]byte, 4096)
 			run := func() {
 				for i := 0; i < 3; i++ {
@@ -132,7 +121,7 @@ func TestAllocFlush(t *testing.T) {
 				if err := c.Flush(); err != nil {
 					t.Fatal(err)
 				}
-				n, err := syscall.Read(fds[1], got)
+				n, err := syscall.Read(peer, got)
 				if err != nil || (n < 3*len(pkt)) != (mode == "ws-deflate") {
 					t.Fatalf("read %d bytes of %d queued, %v", n, 3*len(pkt), err)
 				}

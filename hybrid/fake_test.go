@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/netip"
 	"sync"
+	"syscall"
 
 	"github.com/shaddock-io/shaddock/codec"
 	"github.com/shaddock-io/shaddock/hybrid/ws"
@@ -45,6 +46,26 @@ func newTestConn(s *Server, nc net.Conn) *Conn {
 	c := newConn(s, -1, netip.AddrPort{})
 	c.nc = nc
 	return c
+}
+
+// newSocketConn returns a WORKING raw-TCP-mode connection of a new Server (nopHandler) on one
+// end of a Unix socket pair of type sotype, and the other end, from which a test reads exactly
+// what the connection writes. Both ends are closed when the test ends.
+func newSocketConn(t *testing.T, sotype int) (*Server, *Conn, int) {
+	t.Helper()
+	fds, err := syscall.Socketpair(syscall.AF_UNIX, sotype, 0)
+	requireNoError(t, err, "socketpair")
+	t.Cleanup(func() {
+		syscall.Close(fds[0])
+		syscall.Close(fds[1])
+	})
+	requireNoError(t, syscall.SetNonblock(fds[0], true), "nonblock")
+	s, err := NewServer(Config{Logger: testLogger()}, nopHandler{})
+	requireNoError(t, err, "NewServer")
+	c := newConn(s, fds[0], netip.AddrPort{})
+	c.mode, c.opened = modePackages, true
+	c.state.Store(stateWorking)
+	return s, c, fds[1]
 }
 
 // nopHandler accepts every handshake and does nothing else.

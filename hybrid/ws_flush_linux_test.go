@@ -1,9 +1,6 @@
-//go:build linux
-
 package hybrid
 
 import (
-	"net/netip"
 	"strings"
 	"syscall"
 	"testing"
@@ -18,24 +15,16 @@ import (
 func TestWSFlushOneWriteManyMessages(t *testing.T) {
 	for _, deflate := range []bool{false, true} {
 		t.Run(map[bool]string{false: "plain", true: "deflate"}[deflate], func(t *testing.T) {
-			fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_SEQPACKET, 0)
-			requireNoError(t, err, "socketpair")
-			defer syscall.Close(fds[0])
-			defer syscall.Close(fds[1])
-			requireNoError(t, syscall.SetNonblock(fds[0], true), "nonblock")
-			s, err := NewServer(Config{Logger: testLogger()}, nopHandler{})
-			requireNoError(t, err, "NewServer")
-			c := newConn(s, fds[0], netip.AddrPort{})
-			c.mode, c.opened, c.headroom = modeFrames, true, wsHeadroom
+			_, c, peer := newSocketConn(t, syscall.SOCK_SEQPACKET)
+			c.mode, c.headroom = modeFrames, wsHeadroom
 			c.out.deflate = deflate
-			c.state.Store(stateWorking)
 			bodies := []string{"one", strings.Repeat("compressible ", 200), "three", "four"}
 			for _, b := range bodies {
 				requireNoError(t, c.Enqueue(packet(codec.TypeData, b)), "enqueue")
 			}
 			requireNoError(t, c.Flush(), "flush")
 			got := make([]byte, 64<<10)
-			n, err := syscall.Read(fds[1], got)
+			n, err := syscall.Read(peer, got)
 			requireNoError(t, err, "read")
 			got = got[:n]
 			cfg := &ws.Config{Role: ws.RoleClient, Deflate: true}
